@@ -1,0 +1,5 @@
+"""Lets `python -m cardgen` run the command line."""
+
+from cardgen.cli import main
+
+main()

@@ -1,0 +1,250 @@
+"""Typed, immutable models of a cardgen document, validated once at the edge.
+
+`CardSpec` is one fully resolved card: the top level of the YAML with a variant's keys
+merged over it. `Document` is what the user writes (a `CardSpec` plus `variants` and
+`variants_csv`); it exists for the JSON Schema. Everything after `config` trusts these
+models: lengths are millimetres, colours are `Colour` values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+from cardgen.units import Colour, parse_colour, parse_length
+
+LENGTH_PATTERN = r"^\s*-?(\d+(\.\d+)?|\.\d+)\s*(mm|cm|in|pt)?\s*$"
+
+Length = Annotated[
+    float,
+    BeforeValidator(parse_length),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "pattern": LENGTH_PATTERN}],
+            "description": "A length: a number with mm, cm, in or pt; a bare number is mm.",
+            "examples": ["85mm", "3.5in", 3],
+        }
+    ),
+]
+
+ColourValue = Annotated[
+    Colour,
+    BeforeValidator(parse_colour),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": 'A colour: "#rrggbb" or "cmyk(c, m, y, k)" in percent.',
+            "examples": ["#1d1d1b", "cmyk(0, 0, 0, 100)"],
+        }
+    ),
+]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: ids of helplines, links and variants: letters, digits, - and _ (they name files and QR refs)
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, str_strip_whitespace=True
+    )
+
+
+class Colours(Model):
+    """The card's three colours."""
+
+    ink: ColourValue = Field(default_factory=lambda: parse_colour("#1d1d1b"),
+                             description="Text colour.")
+    paper: ColourValue = Field(default_factory=lambda: parse_colour("#ffffff"),
+                               description="Card background.")
+    accent: ColourValue = Field(default_factory=lambda: parse_colour("#5b2c83"),
+                                description="Titles and rules.")
+
+
+class CardSize(Model):
+    """A custom card size."""
+
+    width: Length = Field(gt=0, description="Card width, in portrait (the short side).")
+    height: Length = Field(gt=0, description="Card height, in portrait (the long side).")
+    corner_radius: Length = Field(default=0.0, ge=0, description="Rounded corners (cut line).")
+
+
+ErrorCorrection = Literal["L", "M", "Q", "H"]
+
+
+class CardSettings(Model):
+    """Size, orientation, design, colours, font and logo of the card."""
+
+    size: str | CardSize | None = Field(
+        default=None,
+        description="A preset (phone-case, cr80, us-business, compact, mini) or "
+        "{width, height}. Default: the sheet's card size, else phone-case.",
+        examples=["phone-case", {"width": "55mm", "height": "85mm"}],
+    )
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    design: str = Field(default="discreet", description="Built-in design or path to a file.")
+    colours: Colours = Field(default_factory=Colours)
+    font: str = Field(default="Atkinson Hyperlegible",
+                      description="Built-in font name, or a path to a .ttf/.otf file.")
+    logo: str | None = Field(default=None, description="PNG or JPEG, relative to the YAML file.")
+    qr_error_correction: ErrorCorrection = Field(
+        default="M", description="QR error correction: L, M (default), Q or H."
+    )
+
+
+class Face(Model):
+    """What one face of the card says; the design decides where each part goes."""
+
+    title: Text | None = None
+    text: Text | None = None
+    qr: Identifier | None = Field(default=None, description="Id of a link or helpline.")
+    helplines: list[Identifier] | None = Field(
+        default=None, description="Helpline ids in printed order."
+    )
+    write_in: Text | None = Field(default=None, description="A label with a line to write on.")
+    footer: Text | None = None
+
+
+class Helpline(Model):
+    """A helpline: a name and at least one of phone, sms, whatsapp."""
+
+    name: Text
+    phone: Text | None = Field(default=None, description="Printed exactly as written.")
+    sms: Text | None = Field(default=None, description="A number or short code for texts.")
+    sms_body: Text | None = Field(default=None, description="Prefilled text message.")
+    whatsapp: Text | None = Field(default=None, description="An international number.")
+    hours: Text | None = None
+    verified_on: dt.date | None = Field(
+        default=None, description="When the number was last checked (YYYY-MM-DD)."
+    )
+
+    @model_validator(mode="after")
+    def _has_a_number(self) -> Helpline:
+        if not (self.phone or self.sms or self.whatsapp):
+            raise ValueError("a helpline needs at least one of phone, sms or whatsapp")
+        if self.sms_body and not self.sms:
+            raise ValueError("sms_body needs an sms number to send the message to")
+        return self
+
+
+class Link(Model):
+    """A web link, usually a help page."""
+
+    name: Text | None = None
+    url: Text
+    track: bool = Field(default=False, description="Add the batch code to this link.")
+
+
+class Utm(Model):
+    medium: Text = "card"
+    campaign: Text | None = None
+
+
+class Tracking(Model):
+    """How a batch code is added to tracked links."""
+
+    param: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = "b"
+    utm: Utm | None = Field(default=None, description="Use utm_source=<code> instead of param.")
+
+
+class Offset(Model):
+    x: Length = 0.0
+    y: Length = 0.0
+
+
+class PrintSettings(Model):
+    """Sheet layout, copies, duplex, bleed, crop marks, printer offsets."""
+
+    sheet: str = Field(default="a4-10up", description="Built-in sheet or path to a sheet file.")
+    copies: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="Cards per variant; default one full sheet.",
+    )
+    pack: bool = Field(default=False, description="Variants share sheets.")
+    start_at: int = Field(default=1, ge=1, description="First slot to use on the first sheet.")
+    duplex: Literal["none", "long-edge", "short-edge"] = "long-edge"
+    crop_marks: bool = True
+    bleed: Length = Field(default=3.0, ge=0, le=10)
+    offset: Offset = Field(default_factory=Offset)
+    back_offset: Offset = Field(default_factory=Offset)
+    colour: Literal["rgb", "cmyk"] = "rgb"
+
+
+class CardSpec(Model):
+    """One fully resolved card (the top level, or a variant merged over it)."""
+
+    campaign: Text = Field(description="The campaign's name; its slug names output files.")
+    region: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = Field(
+        default="GB", description="ISO 3166 country code for reading national numbers."
+    )
+    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
+        Field(default="en", description="BCP 47 language tag of the card text.")
+    )
+    card: CardSettings = Field(default_factory=CardSettings)
+    front: Face
+    back: Face | None = None
+    helplines: dict[Identifier, Helpline] = Field(default_factory=dict)
+    links: dict[Identifier, Link] = Field(default_factory=dict)
+    tracking: Tracking = Field(default_factory=Tracking)
+    print: PrintSettings = Field(default_factory=PrintSettings)
+
+
+class VariantOverride(BaseModel):
+    """One batch: an id, a code, copies, and any top-level keys to merge over the top level."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Identifier
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] | None = None
+    copies: int | None = Field(default=None, ge=1)
+
+
+class Document(CardSpec):
+    """The YAML file as written: a card plus optional variants."""
+
+    variants: list[VariantOverride] | None = None
+    variants_csv: str | None = Field(default=None, description="Path to a CSV of variants.")
+
+
+class Variant(Model):
+    """One batch to print: its id, its tracking code, and its fully resolved card."""
+
+    id: str
+    code: str
+    spec: CardSpec
+
+    @property
+    def copies(self) -> int | None:
+        return self.spec.print.copies
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe slug: lower case ASCII letters, digits and single hyphens."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:64].strip("-") or "cards"
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of the YAML file, from the same models that validate it."""
+    schema = Document.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "cardgen campaign file"
+    return schema
