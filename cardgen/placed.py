@@ -1,0 +1,107 @@
+"""What a laid-out card face is made of: boxes in millimetres, ready to draw.
+
+Coordinates are millimetres from the card's top-left corner, y pointing down, in the
+card's upright orientation (the design's width x height). The layout stage makes these;
+the render stage draws them and knows nothing of YAML or designs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cardgen.units import Colour
+
+Align = Literal["left", "center", "right"]
+
+
+@dataclass(frozen=True)
+class FontRef:
+    """A font file to draw with; `name` is a stable name to register it under."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """One line of text. `x` is the anchor (left edge, centre or right edge per `align`),
+    `baseline` the baseline's distance from the card's top edge."""
+
+    text: str
+    x: float
+    baseline: float
+    font: FontRef
+    size_pt: float
+    colour: Colour
+    align: Align = "left"
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class QrItem:
+    """A QR code. (x, y) is the top-left of the symbol *including* its quiet zone; `side`
+    is the full width including the 4-module quiet zone on each side."""
+
+    x: float
+    y: float
+    side: float
+    payload: str
+    modules: tuple[tuple[bool, ...], ...]
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class RuleItem:
+    """A straight line, e.g. the line to write on."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width_pt: float
+    colour: Colour
+
+
+@dataclass(frozen=True)
+class RectItem:
+    """A filled rectangle, e.g. a colour band."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: Colour
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """A raster image (logo), scaled into the box keeping its aspect ratio."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    path: Path
+
+
+Item = TextItem | QrItem | RuleItem | RectItem | ImageItem
+
+
+@dataclass(frozen=True)
+class FaceLayout:
+    """One face of one card, fully placed."""
+
+    width: float
+    height: float
+    background: Colour
+    items: tuple[Item, ...]
+
+    @property
+    def qr_items(self) -> tuple[QrItem, ...]:
+        return tuple(i for i in self.items if isinstance(i, QrItem))
+
+    @property
+    def text_items(self) -> tuple[TextItem, ...]:
+        return tuple(i for i in self.items if isinstance(i, TextItem))
