@@ -105,3 +105,44 @@ class FaceLayout:
     @property
     def text_items(self) -> tuple[TextItem, ...]:
         return tuple(i for i in self.items if isinstance(i, TextItem))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One card face put on a page. (x, y, width, height) is the card's box on the page in
+    mm from the page's top-left; `rotation` (0, 90, 180, 270, counter-clockwise) turns the
+    upright face to fit the box. `face_key` names the face so a repeated face is drawn once."""
+
+    face_key: str
+    x: float
+    y: float
+    width: float
+    height: float
+    rotation: int = 0
+
+
+@dataclass(frozen=True)
+class Ruler:
+    """A 'print at 100 %' check: a line of known length with millimetre ticks."""
+
+    x: float
+    y: float
+    length: float
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """One PDF page: its size, the faces on it, crop marks and the print-check furniture."""
+
+    width: float
+    height: float
+    placements: tuple[Placement, ...]
+    crop_marks: tuple[tuple[float, float, float, float], ...] = ()
+    ruler: Ruler | None = None
+    label: str = ""
+    label_xy: tuple[float, float] | None = None
+    trim_box: tuple[float, float, float, float] | None = None
+    bleed_box: tuple[float, float, float, float] | None = None
+    outlines: tuple[tuple[float, float, float, float], ...] = ()
+    crosses: tuple[tuple[float, float], ...] = ()
+    notes: tuple[str, ...] = ()

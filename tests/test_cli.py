@@ -1,0 +1,106 @@
+"""The command line as a user meets it: exit status, messages, and nothing written on error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, run_cli
+
+MINIMAL = """\
+campaign: Test card
+front:
+  title: Need to talk?
+  qr: hub
+links:
+  hub:
+    url: https://example.org/help
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "cards.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_clean_file_exits_zero() -> None:
+    result = run_cli("check", str(EXAMPLES / "neglect-matters.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "no errors" in result.output
+
+
+@pytest.mark.parametrize(
+    ("mutation", "where", "fragment"),
+    [
+        (("  title: Need to talk?", "  titel: Need to talk?"), ":3:3", "title"),
+        (("campaign: Test card\n", "campaign: Test card\ncard: {colours: {ink: red}}\n"),
+         ":2:", "colour"),
+        (("  qr: hub", "  qr: hubb"), ":4:7", "hubb"),
+        (("    url: https://example.org/help", "    url: javascript:alert(1)"), ":7:", "https"),
+        (("campaign: Test card\n", "campaign: Test card\ncard: {size: {width: 5x, height: 85mm}}\n"),
+         ":2:", "length"),
+    ],
+    ids=["unknown-key", "bad-colour", "unknown-qr-id", "bad-scheme", "bad-length"],
+)
+def test_input_errors_are_located_and_exit_1(
+    tmp_path: Path, mutation: tuple[str, str], where: str, fragment: str
+) -> None:
+    path = write(tmp_path, MINIMAL.replace(*mutation))
+    out = tmp_path / "out"
+    for command in (["check", str(path)], ["build", str(path), "-o", str(out)]):
+        result = run_cli(*command)
+        assert result.exit_code == 1, result.output
+        assert f"cards.yaml{where}" in result.output
+        assert fragment in result.output.lower()
+        assert "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_every_error_reported_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL.replace("  title: Need to talk?", "  titel: x")
+                 .replace("  qr: hub", "  qr: nowhere"))
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1
+    assert "titel" in result.output and "nowhere" in result.output
+
+
+def test_emergency_number_never_in_a_qr(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL.replace("qr: hub", "qr: police")
+                 + "helplines:\n  police:\n    name: Police\n    phone: '999'\n")
+    result = run_cli("build", str(path), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "999" in result.output
+
+
+def test_warnings_pass_but_strict_fails(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL.replace("https://example.org/help", "http://example.org/help"))
+    ok = run_cli("build", str(path), "-o", str(tmp_path / "out"))
+    assert ok.exit_code == 0, ok.output
+    assert "warning" in ok.output
+    strict = run_cli("build", str(path), "-o", str(tmp_path / "strict"), "--strict")
+    assert strict.exit_code == 1
+    assert not (tmp_path / "strict").exists()
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    assert run_cli("build").exit_code == 2
+    assert run_cli("build", str(tmp_path / "missing.yaml")).exit_code == 2
+    assert run_cli("frobnicate").exit_code == 2
+
+
+def test_build_reports_what_it_wrote(tmp_path: Path) -> None:
+    result = run_cli("build", str(EXAMPLES / "youth-group.yaml"), "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "30 cards" in result.output
+    assert "verified" in result.output
+    assert "chain-for-change.pdf" in result.output
+
+
+def test_schema_is_json() -> None:
+    import json
+
+    result = run_cli("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert "campaign" in schema["properties"]
