@@ -95,14 +95,12 @@ def _missing_plus(digits: str) -> str | None:
 def _invalid(written: str, region: str, n: pn.PhoneNumber | None) -> NumberError:
     stripped = written.strip()
     international = stripped.startswith("+") or _digits(stripped).startswith("00")
-    reason = ""
-    if n is not None:
-        why = pn.is_possible_number_with_reason(n)
-        if why in (pn.ValidationResult.TOO_SHORT, pn.ValidationResult.INVALID_LENGTH):
-            reason = " (too few digits)" if why == pn.ValidationResult.TOO_SHORT else (
-                " (wrong number of digits)")
-        elif why == pn.ValidationResult.TOO_LONG:
-            reason = " (too many digits)"
+    reasons = {
+        pn.ValidationResult.TOO_SHORT: " (too few digits)",
+        pn.ValidationResult.TOO_LONG: " (too many digits)",
+        pn.ValidationResult.INVALID_LENGTH: " (wrong number of digits)",
+    }
+    reason = reasons.get(pn.is_possible_number_with_reason(n), "") if n is not None else ""
     if n is not None and international and sni.is_valid_short_number(n):
         return NumberError(
             f"'{written}' is a short number written with a country code; "
