@@ -1,0 +1,155 @@
+"""QR payload -> module matrix, and the rule for how small a printed code may be.
+
+Encoder choice: zxing-cpp (C++ behind a Python binding), not segno or qrcode. Measured
+(RESEARCH.md "QR encoding") it builds a matrix 15-30x faster (0.07 ms against 2.3 ms for a
+`tel:` payload; 0.57 s against 8.4 s for 1,000 distinct campaign URLs, where the encoder
+is the bottleneck), and it mixes numeric and byte segments, so it picks smaller versions:
+`tel:+448088005000` at error correction M fits version 1 (21 x 21 modules) instead of 2,
+which means bigger modules on the same small card. It is also the decoder `verify` uses,
+so there is one dependency for both directions. reportlab's own encoder is not used: it
+defaults to error correction L and has a wrong block table at 15-H. Only full-size QR is
+ever made (`BarcodeFormat.QRCodeModel2`; in zxing-cpp 3 plain `QRCode` names the whole
+family, Micro QR and rMQR included, which phone cameras do not read).
+
+Payloads must be ASCII: zxing-cpp would write other characters as ISO 8859-1 bytes without
+an ECI header, and phone apps guess encodings differently. Upstream code turns IDNs into
+punycode and percent-encodes paths before a payload gets here.
+
+Size rule (RESEARCH.md "Verifying", simulated poor print): modules under 0.5 mm fail, under
+0.6 mm warn. Module size = printed side (quiet zone included) / (n + 8).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import zxingcpp
+
+from cardgen.errors import DocPath, Problem
+
+QUIET_ZONE = 4
+MIN_MODULE_MM = 0.5
+WARN_MODULE_MM = 0.6
+ERROR_CORRECTION_LEVELS = ("L", "M", "Q", "H")
+
+
+def dark_runs(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
+    """(row, first column, length) of every maximal horizontal run of dark modules,
+    row-major: what a renderer needs to draw a code as one path of rectangles."""
+    runs: list[tuple[int, int, int]] = []
+    for row, line in enumerate(modules):
+        start = -1
+        for col, dark in enumerate(line):
+            if dark and start < 0:
+                start = col
+            elif not dark and start >= 0:
+                runs.append((row, start, col - start))
+                start = -1
+        if start >= 0:
+            runs.append((row, start, len(line) - start))
+    return runs
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """One encoded QR symbol. `modules[row][col]` is True for a dark module; the 4-module
+    quiet zone is not included."""
+
+    payload: str
+    error_correction: str
+    modules: tuple[tuple[bool, ...], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.modules)
+
+    @property
+    def version(self) -> int:
+        return (self.size - 17) // 4
+
+    @property
+    def modules_with_quiet_zone(self) -> int:
+        return self.size + 2 * QUIET_ZONE
+
+    def dark_runs(self) -> list[tuple[int, int, int]]:
+        return dark_runs(self.modules)
+
+
+@functools.lru_cache(maxsize=4096)
+def encode(payload: str, error_correction: str = "M") -> QrCode:
+    """Encodes `payload` as a full-size QR code. Raises ValueError for an empty or non-ASCII
+    payload, an unknown error-correction level, or a payload too long for any version."""
+    if error_correction not in ERROR_CORRECTION_LEVELS:
+        raise ValueError(
+            f"QR error correction must be one of L, M, Q, H, not {error_correction!r}"
+        )
+    if not payload:
+        raise ValueError("a QR payload cannot be empty")
+    if not payload.isascii():
+        bad = next(c for c in payload if not c.isascii())
+        raise ValueError(
+            f"QR payload {payload!r} contains the non-ASCII character {bad!r}; "
+            "use punycode for domain names and percent-encoding for paths"
+        )
+    try:
+        barcode = zxingcpp.create_barcode(
+            payload, zxingcpp.BarcodeFormat.QRCodeModel2, ec_level=error_correction
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"QR payload of {len(payload)} characters cannot be encoded at error "
+            f"correction {error_correction}: {exc}"
+        ) from exc
+    # zxing-cpp's Image exposes the buffer protocol; its stubs do not say so.
+    image = memoryview(cast(Any, barcode.to_image(scale=1, add_quiet_zones=False)))
+    rows, cols = image.shape or (0, 0)
+    # Guards the Micro QR promise and the (n - 17) / 4 version arithmetic.
+    if rows != cols or rows < 21 or (rows - 17) % 4:
+        raise ValueError(f"encoder returned a {rows}x{cols} matrix, not a full-size QR code")
+    matrix = cast(list[list[int]], image.tolist())
+    modules = tuple(tuple(v == 0 for v in line) for line in matrix)
+    return QrCode(payload, error_correction, modules)
+
+
+def module_size_mm(code: QrCode, side_mm: float) -> float:
+    """Module size when the symbol, quiet zone included, is printed `side_mm` wide."""
+    return side_mm / code.modules_with_quiet_zone
+
+
+def min_side_mm(code: QrCode, min_module_mm: float = MIN_MODULE_MM) -> float:
+    """Smallest printed side (quiet zone included) that gives modules of `min_module_mm`."""
+    return code.modules_with_quiet_zone * min_module_mm
+
+
+def check_module_size(code: QrCode, side_mm: float, path: DocPath) -> list[Problem]:
+    """CG401 (error) when modules would print under 0.5 mm, CG402 (warning) under 0.6 mm."""
+    module = module_size_mm(code, side_mm)
+    # A hair of tolerance so a side computed as exactly n x 0.5 mm is not refused for
+    # floating-point noise.
+    if module >= WARN_MODULE_MM - 1e-9:
+        return []
+    error = module < MIN_MODULE_MM - 1e-9
+    limit = MIN_MODULE_MM if error else WARN_MODULE_MM
+    needed = min_side_mm(code, limit)
+    what = (
+        f"the QR code's modules would print {module:.2f} mm wide "
+        f"({side_mm:.1f} mm for a version {code.version} code of {code.size} modules plus "
+        f"the quiet zone, payload {len(code.payload)} characters); "
+    )
+    what += (
+        f"under {MIN_MODULE_MM} mm phones may fail to scan it"
+        if error
+        else f"under {WARN_MODULE_MM} mm it may not scan from a worn or home-printed card"
+    )
+    fixes = [
+        f"use a shorter link ({len(code.payload)} characters now)",
+        f"a design/size that gives the code more room (needs {needed:.1f} mm)",
+    ]
+    if code.error_correction != "L":
+        fixes.append("lower error correction (card.qr_error_correction: L)")
+    fix = ", ".join(fixes[:-1]) + ", or " + fixes[-1]
+    return [Problem("CG401" if error else "CG402", what, "error" if error else "warning",
+                    fix, path)]

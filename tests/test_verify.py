@@ -1,0 +1,164 @@
+"""Verification by decoding rendered PDF pages: a wrong, missing or unreadable code must stop
+the build with a message that says where it is."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from cardgen.errors import VerificationError
+from cardgen.qr import encode, min_side_mm
+from cardgen.verify import QrExpectation, decode_all, render_page_png, verify_pdf
+
+PT = 72 / 25.4
+PAGE_W, PAGE_H = A4[0] / PT, A4[1] / PT
+TEL = "tel:+448088005000"
+SMS = "SMSTO:85258:SHOUT"
+URL = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/?b=k7"
+
+# (x, y, side in mm from the page's top-left, payload, quarter turns, inverted)
+Drawn = tuple[float, float, float, str, int, bool]
+
+
+def make_pdf(pages: list[list[Drawn]]) -> bytes:
+    """A4 pages with QR codes drawn as render.py does: one non-zero path of horizontal runs.
+    Stands in for cardgen.render, which tests of this module must not depend on."""
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, invariant=1)
+    for page in pages:
+        for x, y, side, payload, turns, inverted in page:
+            code = encode(payload)
+            module = side * PT / code.modules_with_quiet_zone
+            canvas.saveState()
+            # Move to the box's centre, turn, and draw from the box's top-left, y down.
+            canvas.translate((x + side / 2) * PT, A4[1] - (y + side / 2) * PT)
+            canvas.rotate(90 * turns)
+            canvas.translate(-side / 2 * PT, side / 2 * PT)
+            canvas.scale(module, -module)
+            if inverted:
+                canvas.setFillGray(0)
+                canvas.rect(0, 0, code.modules_with_quiet_zone, code.modules_with_quiet_zone,
+                            stroke=0, fill=1)
+            canvas.setFillGray(1 if inverted else 0)
+            path = canvas.beginPath()
+            for row, col, length in code.dark_runs():
+                path.rect(col + 4, row + 4, length, 1)
+            canvas.drawPath(path, stroke=0, fill=1, fillMode=0)
+            canvas.restoreState()
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def code(x: float, y: float, side: float, payload: str, turns: int = 0,
+         inverted: bool = False) -> Drawn:
+    return (x, y, side, payload, turns, inverted)
+
+
+def expect(page: int, drawn: Drawn, payload: str | None = None) -> QrExpectation:
+    x, y, side, drawn_payload, _, _ = drawn
+    return QrExpectation(page, x, y, side, payload if payload is not None else drawn_payload)
+
+
+FRONT = [code(20, 20, 25, TEL), code(110, 20, 25, URL), code(20, 150, 20, SMS, turns=1)]
+BACK = [code(60, 200, 30, URL, turns=3)]
+
+
+@pytest.fixture(scope="module")
+def sheet() -> bytes:
+    return make_pdf([FRONT, [], BACK])
+
+
+def test_correct_pdf_passes_and_reports_progress(sheet: bytes) -> None:
+    wanted = [expect(0, d) for d in FRONT] + [expect(2, d) for d in BACK]
+    calls: list[tuple[int, int]] = []
+    verify_pdf(sheet, wanted, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(3, 4), (4, 4)]
+
+
+def test_accepts_a_path(sheet: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "cards.pdf"
+    path.write_bytes(sheet)
+    verify_pdf(path, [expect(2, BACK[0])])
+
+
+def test_smallest_allowed_modules_verify_at_300_dpi() -> None:
+    side = min_side_mm(encode(URL))  # 0.5 mm modules
+    drawn = code(30.3, 40.7, side, URL)
+    verify_pdf(make_pdf([[drawn]]), [expect(0, drawn)])
+
+
+def test_wrong_payload_names_page_position_expected_and_decoded(sheet: bytes) -> None:
+    wrong = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/?b=k8"
+    with pytest.raises(VerificationError) as caught:
+        verify_pdf(sheet, [expect(0, FRONT[0]), expect(2, BACK[0], wrong)])
+    error = caught.value
+    assert error.code == "CG800"
+    message = error.message
+    assert "page 3" in message
+    assert "x=60.0 mm, y=200.0 mm" in message
+    assert repr(wrong) in message
+    assert repr(URL) in message
+    assert "page 1" not in message
+    assert error.fix and "do not print" in error.fix
+
+
+def test_every_failure_is_reported(sheet: bytes) -> None:
+    wanted = [expect(0, FRONT[0], "tel:+448088005001"), expect(0, FRONT[1], "https://x.org/")]
+    with pytest.raises(VerificationError, match=r"and 1 more") as caught:
+        verify_pdf(sheet, wanted)
+    assert "tel:+448088005001" in caught.value.message
+    assert "https://x.org/" in caught.value.message
+
+
+def test_box_without_a_code_fails(sheet: bytes) -> None:
+    empty = QrExpectation(1, 20, 20, 25, TEL)  # page 2 is blank
+    with pytest.raises(VerificationError, match=r"page 2, .*no QR code could be decoded"):
+        verify_pdf(sheet, [empty])
+
+
+def test_a_neighbouring_code_does_not_stand_in_for_a_missing_one(sheet: bytes) -> None:
+    # Right beside the TEL code (20..45 mm), 6 mm clear of it.
+    beside = QrExpectation(0, 51, 20, 25, TEL)
+    with pytest.raises(VerificationError, match="no QR code"):
+        verify_pdf(sheet, [beside])
+
+
+def test_page_past_the_end_fails(sheet: bytes) -> None:
+    with pytest.raises(VerificationError, match=r"page 9: .*3 page\(s\)"):
+        verify_pdf(sheet, [QrExpectation(8, 20, 20, 25, TEL)])
+
+
+def test_light_on_dark_code_is_not_accepted() -> None:
+    drawn = code(20, 20, 30, TEL, inverted=True)
+    with pytest.raises(VerificationError, match="no QR code"):
+        verify_pdf(make_pdf([[drawn]]), [expect(0, drawn)])
+
+
+def test_not_a_pdf_is_a_verification_error() -> None:
+    with pytest.raises(VerificationError, match="cannot be read"):
+        verify_pdf(b"not a pdf", [QrExpectation(0, 0, 0, 10, TEL)])
+
+
+def test_decode_all_lists_codes_per_page_top_to_bottom(sheet: bytes) -> None:
+    assert decode_all(sheet) == [[TEL, URL, SMS], [], [URL]]
+
+
+def test_render_page_png_is_page_sized_and_repeatable(sheet: bytes, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    size = render_page_png(sheet, 0, 150, first)
+    render_page_png(sheet, 0, 150, second)
+    # pdfium rounds a fractional pixel edge up.
+    assert size[0] == pytest.approx(PAGE_W / 25.4 * 150, abs=1)
+    assert size[1] == pytest.approx(PAGE_H / 25.4 * 150, abs=1)
+    assert first.read_bytes() == second.read_bytes()
+    with Image.open(first) as image:
+        assert image.size == size
+        assert image.format == "PNG"
+    with pytest.raises(VerificationError, match="page 4 does not exist"):
+        render_page_png(sheet, 3, 72, tmp_path / "c.png")
