@@ -32,6 +32,7 @@ from cardgen.placed import (
     RuleItem,
     TextItem,
 )
+from cardgen.qr import dark_runs
 from cardgen.units import Colour, mm_to_pt
 
 ColourMode = Literal["rgb", "cmyk"]
@@ -52,22 +53,6 @@ def register_font(font: FontRef) -> str:
             ) from exc
         _registered[font.name] = font.path
     return font.name
-
-
-def dark_runs(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
-    """(row, first column, length) of every maximal horizontal run of dark modules."""
-    runs: list[tuple[int, int, int]] = []
-    for row, line in enumerate(modules):
-        start = -1
-        for col, dark in enumerate(line):
-            if dark and start < 0:
-                start = col
-            elif not dark and start >= 0:
-                runs.append((row, start, col - start))
-                start = -1
-        if start >= 0:
-            runs.append((row, start, len(line) - start))
-    return runs
 
 
 def _fmt(value: float) -> str:
