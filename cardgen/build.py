@@ -17,12 +17,15 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cardgen import config, designs, layout, links, phones, sheets, text
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
 from cardgen.model import CardSpec, Variant
 from cardgen.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
+
+if TYPE_CHECKING:
+    from cardgen.verify import QrExpectation
 
 Side = Literal["front", "back"]
 Progress = Callable[[str, int, int], None]
@@ -109,7 +112,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     base = loaded.base_dir
     problems: list[Problem] = []
     problems += phones.check_helplines(spec, today=today)
-    problems += links.check_links(spec)
+    problems += links.check_links(spec, code=variant.code)
 
     def attempt(path: tuple[str | int, ...], make: Callable[[], object]) -> object | None:
         try:
@@ -284,7 +287,7 @@ def _lay_out_sheets(cards: Sequence[PreparedCard], *, pack: bool, start_at: int,
             copies = card.variant.copies or 1
             queue.extend([card] * copies)
             counts[card.variant.id] = copies
-        per_sheet = cards[0].sheet.per_sheet
+        per_sheet = cards[0].geometry.per_sheet
         slots: list[PreparedCard | None] = [None] * first_skip + list(queue)
         n_sheets = max(1, math.ceil(len(slots) / per_sheet))
         first_page = len(doc.pages) + 1
@@ -306,7 +309,7 @@ def _lay_out_sheets(cards: Sequence[PreparedCard], *, pack: bool, start_at: int,
                 first.last_page, first.file, first.payloads)
         return
     for number, card in enumerate(cards):
-        per_sheet = card.sheet.per_sheet
+        per_sheet = card.geometry.per_sheet
         skip = first_skip if number == 0 else 0
         copies = card.variant.copies or (per_sheet - skip)
         n_sheets = max(1, math.ceil((copies + skip) / per_sheet))
@@ -327,7 +330,7 @@ def _payload_columns(card: PreparedCard) -> dict[str, str]:
     return {f"{side}_qr": payload for side, payload in card.payloads.items()}
 
 
-def _expectations(doc: _Document) -> list["QrExpectation"]:
+def _expectations(doc: _Document) -> list[QrExpectation]:
     from cardgen.verify import QrExpectation
 
     seen: set[tuple[str, str]] = set()
@@ -421,23 +424,23 @@ def write_atomically(output_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
             if output_dir.resolve() not in target.parents:
                 raise OutputError(f"refusing to write {target} outside {output_dir}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
                                        dir=target.parent)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            written.append((Path(tmp), target))
-        for tmp, target in written:
-            os.replace(tmp, target)
+            written.append((Path(tmp_name), target))
+        for part, target in written:
+            os.replace(part, target)
     except OSError as exc:
-        for tmp, _target in written:
-            tmp.unlink(missing_ok=True)
+        for part, _target in written:
+            part.unlink(missing_ok=True)
         raise OutputError(f"could not write to {output_dir}: {exc.strerror or exc}",
                           fix="choose another folder with -o, or free some disk space") from exc
     except BaseException:
-        for tmp, _target in written:
-            tmp.unlink(missing_ok=True)
+        for part, _target in written:
+            part.unlink(missing_ok=True)
         raise
-    return [target for _tmp, target in written]
+    return [target for _part, target in written]
 
 
 __all__ = [
