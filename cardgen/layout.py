@@ -1,0 +1,866 @@
+"""Laying out one card face: the design says where, the text is fitted, items are placed.
+
+The design's blocks are stacked inside the safe margin. Text is wrapped; if the face does
+not fit, every text style on it shrinks together (one scale factor, each style stopping
+at its own minimum) before the QR code is allowed to fall below 0.6 mm modules; if it
+still does not fit at the minimum sizes, the field that takes the most room is reported
+with the room the design leaves it (CG710). Nothing is clipped and nothing overlaps:
+every item comes from a box of its own.
+
+Also checked here, before anything is drawn: every printed character exists in the font
+(CG711), text contrast against the paper (CG712), paper light enough for a black QR
+(CG713), elements the design has no place for (CG714, a warning), helpline ids (CG715)
+and the logo file (CG720).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cardgen.designs import Block, Design, FaceDesign, Orientation, RowBlock, Styles, TextStyle
+from cardgen.errors import DocPath, Problem
+from cardgen.model import CardSpec, Face, Helpline
+from cardgen.placed import (
+    Align,
+    FaceLayout,
+    FontRef,
+    ImageItem,
+    Item,
+    QrItem,
+    RuleItem,
+    TextItem,
+)
+from cardgen.qr import QrCode, check_module_size, encode
+from cardgen.text import (
+    FontFamily,
+    font_extents,
+    missing_characters,
+    text_width_mm,
+    wrap_tokens,
+)
+from cardgen.units import BLACK, Colour, contrast_ratio
+
+Side = Literal["front", "back"]
+
+TEXT_CONTRAST = 4.5
+QR_PAPER_CONTRAST = 7.0
+PREFERRED_MODULE_MM = 0.6
+MIN_MODULE_MM = 0.5
+RULE_PT = 0.6
+_EPS = 1e-6
+_PT_MM = 25.4 / 72.0
+
+
+# --- measured pieces ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    font: FontRef
+    size: float
+    colour: Colour
+    align: Align
+    field: str
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One horizontal strip of a column: a text line, blank space, a rule or the logo.
+    A rule of `rule_length` 0 runs the column's full width."""
+
+    height: float
+    line: _Line | None = None
+    rule: bool = False
+    logo: bool = False
+    rule_length: float = 0.0
+    rule_pt: float = RULE_PT
+    rule_accent: bool = False
+    align: Align = "center"
+
+
+class _NoFit(Exception):
+    """This attempt does not fit; carries what the error message needs."""
+
+    def __init__(self, width: float, height: float, parts: list[tuple[str, float]],
+                 gaps: float, token: tuple[str, str, DocPath, float, float] | None = None
+                 ) -> None:
+        super().__init__("no fit")
+        self.width = width
+        self.height = height
+        self.parts = parts
+        self.gaps = gaps
+        # (element, token text, path, token width mm, size pt) of an unbreakable piece
+        # wider than the column.
+        self.token = token
+
+
+@dataclass
+class _Env:
+    spec: CardSpec
+    side: Side
+    face: Face
+    design: Design
+    face_design: FaceDesign
+    fonts: FontFamily
+    ink: Colour
+    accent: Colour
+    helplines: list[tuple[str, Helpline]]
+    qr: QrCode | None
+    logo: tuple[Path, float] | None  # path, width / height
+
+    @property
+    def styles(self) -> Styles:
+        return self.face_design.styles
+
+    def font(self, style: TextStyle) -> FontRef:
+        return self.fonts.bold if style.bold else self.fonts.regular
+
+    def colour(self, style: TextStyle) -> Colour:
+        return self.accent if style.colour == "accent" else self.ink
+
+    def line_height(self, font: FontRef, size: float) -> float:
+        ascent, descent = font_extents(font)
+        return max(self.design.line_spacing, ascent + descent) * size * _PT_MM
+
+    def present(self, name: str) -> bool:
+        if name == "qr":
+            return self.qr is not None
+        if name == "logo":
+            return self.logo is not None
+        if name == "helplines":
+            return bool(self.helplines)
+        return _face_text(self.face, name) is not None
+
+
+def _face_text(face: Face, name: str) -> str | None:
+    value = getattr(face, name, None)
+    return value if isinstance(value, str) else None
+
+
+def _size(style: TextStyle, scale: float) -> float:
+    # Quarter points: tidy sizes, and the same size for the same scale on every card.
+    return max(style.min, math.floor(style.size * scale * 4 + _EPS) / 4)
+
+
+def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, width: float,
+                scale: float, field_name: str, path: DocPath) -> list[_Slot]:
+    size = _size(style, scale)
+    font = env.font(style)
+    lines = wrap_tokens(tokens, font, size, width)
+    if lines is None:
+        wide = next(t for t in tokens if text_width_mm(t, font, size) > width + 1e-9)
+        raise _NoFit(width, 0.0, [], 0.0,
+                     (element, wide, path, text_width_mm(wide, font, size), size))
+    height = env.line_height(font, size)
+    return [_Slot(height, _Line(line, font, size, env.colour(style), style.align, field_name))
+            for line in lines]
+
+
+def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
+                     scale: float) -> list[_Slot]:
+    slots: list[_Slot] = []
+    path: DocPath = (env.side, element)
+    for paragraph in text.split("\n"):
+        words = paragraph.split()
+        if not words:
+            continue
+        slots += _text_slots(env, element, words, style, width, scale,
+                             f"{env.side}.{element}", path)
+    return slots
+
+
+def _number_lines(helpline: Helpline) -> list[tuple[str, list[str], list[str]]]:
+    """(field, words before the number, the number) of each way to reach a helpline.
+    The number is one token, printed as written and never broken; the words before it
+    ("Text SHOUT to", "WhatsApp") go on a smaller line above it."""
+    lines: list[tuple[str, list[str], list[str]]] = []
+    if helpline.phone:
+        lines.append(("phone", [], [helpline.phone]))
+    if helpline.sms:
+        body = helpline.sms_body.split() if helpline.sms_body else []
+        lines.append(("sms", ["Text", *body, "to"] if body else ["Text"], [helpline.sms]))
+    if helpline.whatsapp:
+        lines.append(("whatsapp", ["WhatsApp"], [helpline.whatsapp]))
+    return lines
+
+
+def _helpline_slots(env: _Env, width: float, scale: float,
+                    helplines: list[tuple[str, Helpline]]) -> list[_Slot]:
+    st = env.styles
+    slots: list[_Slot] = []
+    for index, (hid, helpline) in enumerate(helplines):
+        if index:
+            slots.append(_Slot(st.helpline_gap * max(0.5, scale)))
+        base = f"{env.side}.helplines.{hid}"
+        slots += _text_slots(env, "helplines", helpline.name.split(), st.helpline_name, width,
+                             scale, f"{base}.name", ("helplines", hid, "name"))
+        for key, words, number in _number_lines(helpline):
+            path: DocPath = ("helplines", hid, key)
+            if words:
+                slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
+                                     f"{base}.{key}", path)
+            slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
+                                 f"{base}.{key}", path)
+        if helpline.hours:
+            slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
+                                 width, scale, f"{base}.hours", ("helplines", hid, "hours"))
+    return slots
+
+
+def _write_in_slots(env: _Env, width: float, scale: float) -> list[_Slot]:
+    label = _face_text(env.face, "write_in") or ""
+    slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale)
+    rule_h = RULE_PT * _PT_MM
+    return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
+
+
+def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
+    if name == "helplines":
+        return _helplines_plan(env, width, scale)
+    return _SlotsPlan(_element_slots(env, name, width, scale))
+
+
+def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
+    """The helplines in as many side-by-side columns (up to the design's limit, each at
+    least its minimum width) as make the block shortest; fewer columns on a tie."""
+    st = env.styles
+    gap = _gap(env, scale) * 2
+    best: _Plan | None = None
+    failure: _NoFit | None = None
+    count = len(env.helplines)
+    for columns in range(1, min(st.helpline_columns, count) + 1):
+        col_w = (width - gap * (columns - 1)) / columns
+        if columns > 1 and col_w < st.helpline_column_min:
+            break
+        per = math.ceil(count / columns)
+        groups = [env.helplines[i:i + per] for i in range(0, count, per)]
+        try:
+            plans = [_SlotsPlan(_helpline_slots(env, col_w, scale, g)) for g in groups]
+        except _NoFit as fail:
+            failure = failure or fail
+            continue
+        plan: _Plan = plans[0] if len(plans) == 1 else _ColumnsPlan(plans, gap)
+        if best is None or plan.height < best.height - _EPS:
+            best = plan
+    if best is None:
+        assert failure is not None
+        raise failure
+    return best
+
+
+def _gap(env: _Env, scale: float) -> float:
+    # Gaps tighten with the text, down to half, so small cards keep their proportions.
+    return env.design.gap * max(0.5, scale)
+
+
+def _element_slots(env: _Env, name: str, width: float, scale: float) -> list[_Slot]:
+    if name == "write_in":
+        return _write_in_slots(env, width, scale)
+    if name == "logo":
+        return [_Slot(env.styles.logo_height, logo=True)]
+    text = _face_text(env.face, name) or ""
+    style = env.styles.text_style(name)
+    slots = _paragraph_slots(env, name, text, style, width, scale)
+    if name == "title" and env.styles.title_rule > 0:
+        thickness = env.styles.title_rule_pt * _PT_MM
+        slots += [_Slot(thickness * 2.5), _Slot(thickness, rule=True,
+                                                rule_length=env.styles.title_rule,
+                                                rule_pt=env.styles.title_rule_pt,
+                                                rule_accent=True, align=style.align)]
+    return slots
+
+
+# --- plans: measured blocks that can be placed in a box ----------------------------------
+
+
+class _Plan:
+    height: float = 0.0
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        raise NotImplementedError
+
+
+@dataclass
+class _SlotsPlan(_Plan):
+    slots: list[_Slot]
+    height: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.height = sum(s.height for s in self.slots)
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        items: list[Item] = []
+        top = y
+        for slot in self.slots:
+            if slot.line is not None:
+                line = slot.line
+                ascent, descent = font_extents(line.font)
+                size_mm = line.size * _PT_MM
+                baseline = top + (slot.height - (ascent + descent) * size_mm) / 2
+                baseline += ascent * size_mm
+                anchor = {"left": x, "center": x + w / 2, "right": x + w}[line.align]
+                items.append(TextItem(line.text, anchor, baseline, line.font, line.size,
+                                      line.colour, line.align, line.field))
+            elif slot.rule:
+                mid = top + slot.height / 2
+                length = min(w, slot.rule_length) if slot.rule_length > 0 else w
+                rx = {"left": x, "center": x + (w - length) / 2, "right": x + w - length}[
+                    slot.align]
+                colour = env.accent if slot.rule_accent else env.ink
+                items.append(RuleItem(rx, mid, rx + length, mid, slot.rule_pt, colour))
+            elif slot.logo and env.logo is not None:
+                path, aspect = env.logo
+                lh = slot.height
+                lw = min(w, lh * aspect)
+                lh = lw / aspect
+                align = env.styles.logo_align
+                lx = {"left": x, "center": x + (w - lw) / 2, "right": x + w - lw}[align]
+                items.append(ImageItem(lx, top + (slot.height - lh) / 2, lw, lh, path))
+            top += slot.height
+        return items
+
+
+@dataclass
+class _ColumnsPlan(_Plan):
+    columns: list[_SlotsPlan]
+    gap: float
+    height: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.height = max(c.height for c in self.columns)
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        n = len(self.columns)
+        col_w = (w - self.gap * (n - 1)) / n
+        items: list[Item] = []
+        for index, column in enumerate(self.columns):
+            items += column.place(env, x + index * (col_w + self.gap), y, col_w, h)
+        return items
+
+
+@dataclass
+class _QrPlan(_Plan):
+    side_mm: float
+    height: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.height = self.side_mm
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        assert env.qr is not None
+        return [QrItem(x + (w - self.side_mm) / 2, y + (h - self.side_mm) / 2, self.side_mm,
+                       env.qr.payload, env.qr.modules, f"{env.side}.qr")]
+
+
+@dataclass
+class _StackPlan(_Plan):
+    children: list[_Plan]
+    gap: float
+    height: float = 0.0
+
+    def __post_init__(self) -> None:
+        gaps = self.gap * max(0, len(self.children) - 1)
+        self.height = sum(c.height for c in self.children) + gaps
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        extra = max(0.0, h - self.height)
+        n = len(self.children)
+        # Spare room first opens the gaps a little (up to 3x), then centres the whole.
+        widen = min(extra / (n - 1), 2 * self.gap) if n > 1 else 0.0
+        top = y + (extra - widen * (n - 1)) / 2
+        items: list[Item] = []
+        for child in self.children:
+            items += child.place(env, x, top, w, child.height)
+            top += child.height + self.gap + widen
+        return items
+
+
+@dataclass
+class _RowPlan(_Plan):
+    qr: _QrPlan
+    column: _StackPlan
+    qr_left: bool
+    gap: float
+    height: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.height = max(self.qr.height, self.column.height)
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        side = self.qr.side_mm
+        col_w = w - side - self.gap
+        if self.qr_left:
+            qx, cx = x, x + side + self.gap
+        else:
+            qx, cx = x + w - side, x
+        return [*self.qr.place(env, qx, y, side, h), *self.column.place(env, cx, y, col_w, h)]
+
+
+def _present_blocks(env: _Env, blocks: list[Block]) -> list[Block]:
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, RowBlock):
+            column = [n for n in block.row.column if env.present(n)]
+            if not env.present("qr"):
+                out.extend(column)
+            elif not column:
+                out.append("qr")
+            else:
+                out.append(block)
+        elif env.present(block):
+            out.append(block)
+    return out
+
+
+def _plan_column(env: _Env, names: Sequence[str], w: float, h: float, scale: float) -> _StackPlan:
+    """A stack of text-like elements with no QR code in it."""
+    gap = _gap(env, scale)
+    plans: list[_Plan] = [_element_plan(env, n, w, scale) for n in names]
+    stack = _StackPlan(plans, gap)
+    if stack.height > h + _EPS:
+        raise _NoFit(w, h, [(n, p.height) for n, p in zip(names, plans, strict=True)],
+                     gap * max(0, len(plans) - 1))
+    return stack
+
+
+def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
+              qr_need: float) -> _RowPlan:
+    assert env.qr is not None
+    gap = _gap(env, scale)
+    names: list[str] = [n for n in block.row.column if env.present(n)]
+    cap = min(h, w * env.styles.qr_max, w - gap - 10.0)
+    if cap <= 0:
+        raise _NoFit(w, h, [("qr", qr_need)], 0.0)
+    need = min(qr_need, cap)
+
+    def attempt(side: float) -> _RowPlan:
+        column = _plan_column(env, names, w - side - gap, h, scale)
+        return _RowPlan(_QrPlan(side), column, block.row.qr_left, gap)
+
+    try:
+        return attempt(cap)
+    except _NoFit:
+        if need >= cap - _EPS:
+            raise
+    best = attempt(need)  # raises when even the smallest acceptable code leaves no room
+    lo, hi = need, cap
+    for _ in range(8):
+        mid = (lo + hi) / 2
+        try:
+            best = attempt(mid)
+            lo = mid
+        except _NoFit:
+            hi = mid
+    return best
+
+
+def _plan_face(env: _Env, blocks: list[Block], w: float, h: float, scale: float,
+               qr_need: float) -> _StackPlan:
+    gap = _gap(env, scale)
+    fixed: list[tuple[str, _Plan]] = []
+    flex: Block | None = None
+    for block in blocks:
+        if block == "qr" or isinstance(block, RowBlock):
+            flex = block
+        else:
+            fixed.append((block, _element_plan(env, block, w, scale)))
+    gaps = gap * max(0, len(blocks) - 1)
+    used = sum(p.height for _, p in fixed) + gaps
+    avail = h - used
+    parts = [(n, p.height) for n, p in fixed]
+    flex_plan: _Plan | None = None
+    if flex == "qr":
+        cap = w * env.styles.qr_max
+        side = min(cap, avail)
+        if side < min(qr_need, cap) - _EPS:
+            raise _NoFit(w, h, [*parts, ("qr", min(qr_need, cap))], gaps)
+        flex_plan = _QrPlan(side)
+    elif isinstance(flex, RowBlock):
+        if avail <= 0:
+            raise _NoFit(w, h, [*parts, ("qr", qr_need)], gaps)
+        flex_plan = _plan_row(env, flex, w, avail, scale, qr_need)
+    elif avail < -_EPS:
+        raise _NoFit(w, h, parts, gaps)
+    children: list[_Plan] = []
+    fixed_iter = iter(fixed)
+    for block in blocks:
+        if block is flex and flex_plan is not None:
+            children.append(flex_plan)
+        else:
+            children.append(next(fixed_iter)[1])
+    return _StackPlan(children, gap)
+
+
+def _styles_used(env: _Env, blocks: list[Block]) -> list[TextStyle]:
+    st = env.styles
+    names: list[str] = []
+    for block in blocks:
+        names += [block] if isinstance(block, str) else list(block.row.column)
+    used: list[TextStyle] = []
+    for name in names:
+        if name == "helplines":
+            used += [st.helpline_name, st.helpline_number, st.helpline_hours]
+        elif name in ("title", "text", "write_in", "footer"):
+            used.append(st.text_style(name))
+    return used
+
+
+def _scales(styles: list[TextStyle]) -> list[float]:
+    floor = min((s.min / s.size for s in styles), default=1.0)
+    scales: list[float] = []
+    scale = 1.0
+    while scale > floor + _EPS:
+        scales.append(scale)
+        scale = round(scale - 0.05, 4)
+    scales.append(floor)
+    return scales
+
+
+# --- problems ----------------------------------------------------------------------------
+
+
+def _ratio(ratio: float, limit: float) -> str:
+    # Never print a failing ratio as the limit itself (4.499 is not "4.50").
+    text = f"{ratio:.2f}"
+    return f"{ratio:.3f}" if float(text) >= limit else text
+
+
+def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
+    side = env.side
+    if fail.token is not None:
+        element, token, path, token_w, size = fail.token
+        is_number = path[0] == "helplines" and path[-1] in ("phone", "sms", "whatsapp")
+        what = "number" if is_number else "word"
+        return Problem(
+            "CG710",
+            f"{side}.{element} does not fit: the {what} '{token}' is {token_w:.1f} mm wide "
+            f"at {size:g} pt, and the design leaves {fail.width:.1f} mm across for it",
+            "error",
+            "choose a bigger card size or another design"
+            if is_number
+            else "shorten or split that word, or choose a bigger card size",
+            path,
+        )
+    texts = [(n, hgt) for n, hgt in fail.parts if n not in ("qr", "logo")]
+    if not texts:
+        return Problem(
+            "CG710",
+            f"the {side} has no room for its QR code: the design leaves "
+            f"{fail.width:.1f} mm x {fail.height:.1f} mm",
+            "error", "choose a bigger card size or another design", (side, "qr"))
+    element, needed = max(texts, key=lambda part: part[1])
+    others = sum(hgt for n, hgt in fail.parts if n != element) + fail.gaps
+    room = max(0.0, fail.height - others)
+    style = env.styles.helpline_name if element == "helplines" else (
+        env.styles.text_style(element))
+    size = style.min
+    if element == "helplines":
+        count = len(env.helplines)
+        return Problem(
+            "CG710",
+            f"{side}.helplines do not fit: {count} helpline(s) need {needed:.1f} mm of height "
+            f"at the smallest sizes, and the design leaves {fail.width:.1f} mm x {room:.1f} mm "
+            "for them",
+            "error",
+            "list fewer helplines on this face, shorten their names or hours, or choose a "
+            "bigger card size",
+            (side, "helplines"),
+        )
+    text = _face_text(env.face, element) or ""
+    font = env.font(style)
+    line_h = env.line_height(font, size)
+    lines_fit = math.floor((room + _EPS) / line_h) if element != "write_in" else math.floor(
+        (room - env.styles.write_space - RULE_PT * _PT_MM + _EPS) / line_h)
+    per_char = text_width_mm(text, font, size) / max(1, len(text))
+    chars_fit = int(max(0, lines_fit) * fail.width / per_char * 0.9) if per_char else 0
+    shorten = max(1, len(text) - chars_fit)
+    return Problem(
+        "CG710",
+        f"{side}.{element} does not fit: it needs {needed:.1f} mm of height at {size:g} pt, "
+        f"and the design leaves {fail.width:.1f} mm x {room:.1f} mm for it at {size:g} pt",
+        "error",
+        f"shorten it by about {shorten} characters, or choose a bigger card size",
+        (side, element),
+    )
+
+
+def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, TextStyle]]:
+    """(field, path, text, style) of everything this face prints."""
+    out: list[tuple[str, DocPath, str, TextStyle]] = []
+    st = env.styles
+    for name in ("title", "text", "write_in", "footer"):
+        text = _face_text(env.face, name)
+        if text is not None and name in names:
+            out.append((f"{env.side}.{name}", (env.side, name), text, st.text_style(name)))
+    if "helplines" in names:
+        for hid, helpline in env.helplines:
+            base = f"helplines.{hid}"
+            out.append((f"{base}.name", ("helplines", hid, "name"), helpline.name,
+                        st.helpline_name))
+            for key, words, number in _number_lines(helpline):
+                out.append((f"{base}.{key}", ("helplines", hid, key), " ".join(words),
+                            st.helpline_name))
+                out.append((f"{base}.{key}", ("helplines", hid, key), number[0],
+                            st.helpline_number))
+            if helpline.hours:
+                out.append((f"{base}.hours", ("helplines", hid, "hours"), helpline.hours,
+                            st.helpline_hours))
+    return out
+
+
+def _glyph_problems(env: _Env, printed: list[tuple[str, DocPath, str, TextStyle]]
+                    ) -> list[Problem]:
+    problems: list[Problem] = []
+    for field_name, path, text, style in printed:
+        font = env.font(style)
+        for char in missing_characters(text, font):
+            problems.append(Problem(
+                "CG711",
+                f"{field_name} contains the character U+{ord(char):04X} '{char}', which the "
+                f"font {env.fonts.name} does not have (it would print as an empty box)",
+                "error",
+                "replace or remove that character, or set card.font to a .ttf font that has "
+                "it (for example a Noto font for that script)",
+                path,
+            ))
+    return problems
+
+
+def _contrast_problems(env: _Env, printed: list[tuple[str, DocPath, str, TextStyle]],
+                       has_qr: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    paper = env.spec.card.colours.paper
+    for role, colour in (("ink", env.ink), ("accent", env.accent)):
+        if not any(style.colour == role for _, _, _, style in printed):
+            continue
+        ratio = contrast_ratio(colour, paper)
+        if ratio < TEXT_CONTRAST:
+            problems.append(Problem(
+                "CG712",
+                f"text in the {role} colour {colour} on the paper colour {paper} has a "
+                f"contrast of {_ratio(ratio, TEXT_CONTRAST)}:1; text needs at least "
+                f"{TEXT_CONTRAST}:1 to be readable",
+                "error",
+                f"make card.colours.{role} darker or card.colours.paper lighter",
+                ("card", "colours", role),
+            ))
+    if has_qr:
+        ratio = contrast_ratio(BLACK, paper)
+        if ratio < QR_PAPER_CONTRAST:
+            problems.append(Problem(
+                "CG713",
+                f"the QR code prints black on the paper colour {paper}, a contrast of only "
+                f"{_ratio(ratio, QR_PAPER_CONTRAST)}:1; phones need a light background "
+                f"(at least {QR_PAPER_CONTRAST:g}:1 against black)",
+                "error",
+                "choose a light card.colours.paper, such as white or a pale tint",
+                ("card", "colours", "paper"),
+            ))
+    return problems
+
+
+def _load_logo(spec: CardSpec, base_dir: Path) -> tuple[tuple[Path, float] | None,
+                                                         list[Problem]]:
+    if not spec.card.logo:
+        return None, []
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(spec.card.logo).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    try:
+        with Image.open(path) as image:
+            kind = image.format
+            width, height = image.size
+            image.verify()
+    except FileNotFoundError:
+        why = "does not exist"
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        why = f"cannot be read as an image ({exc})"
+    else:
+        if kind not in ("PNG", "JPEG"):
+            why = f"is a {kind} image; only PNG and JPEG are supported"
+        elif width <= 0 or height <= 0:
+            why = "has no pixels"
+        else:
+            return (path, width / height), []
+    return None, [Problem("CG720", f"the logo {path} {why}", "error",
+                          "set card.logo to a PNG or JPEG file, relative to the YAML file, "
+                          "or remove it", ("card", "logo"))]
+
+
+def _resolve_helplines(spec: CardSpec, side: Side, face: Face, face_design: FaceDesign
+                       ) -> tuple[list[tuple[str, Helpline]], list[Problem]]:
+    if face.helplines is None:
+        if not face_design.all_helplines:
+            return [], []
+        return list(spec.helplines.items()), []
+    found: list[tuple[str, Helpline]] = []
+    problems: list[Problem] = []
+    for index, hid in enumerate(face.helplines):
+        helpline = spec.helplines.get(hid)
+        if helpline is None:
+            known = ", ".join(spec.helplines) or "none"
+            problems.append(Problem(
+                "CG715", f"{side}.helplines lists '{hid}', which is not a helpline id",
+                "error", f"use one of the ids under helplines: ({known})",
+                (side, "helplines", index)))
+        else:
+            found.append((hid, helpline))
+    return found, problems
+
+
+# --- the entry point ---------------------------------------------------------------------
+
+
+def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily,
+                card_w: float, card_h: float, qr_payload: str | None,
+                base_dir: Path) -> tuple[FaceLayout | None, list[Problem]]:
+    """Places one face of `spec` on a card of `card_w` x `card_h` mm (upright). Returns
+    the layout, or None when there are errors, and every problem found."""
+    face = spec.front if side == "front" else spec.back
+    if face is None:
+        return None, []
+    orientation: Orientation = "landscape" if card_w > card_h else "portrait"
+    face_design = design.face(side)
+    problems: list[Problem] = []
+
+    helplines, helpline_problems = _resolve_helplines(spec, side, face, face_design)
+    problems += helpline_problems
+
+    logo: tuple[Path, float] | None = None
+    places_logo = face_design.places("logo", orientation)
+    if places_logo:
+        logo, logo_problems = _load_logo(spec, base_dir)
+        problems += logo_problems
+    elif spec.card.logo and side == "front" and not design.front.places("logo", orientation) \
+            and (spec.back is None or not design.back.places("logo", orientation)):
+        problems.append(Problem(
+            "CG714", f"the design '{design.name}' has no place for the logo on this card, so "
+            "it is not printed", "warning",
+            "use a design that shows a logo (classic on the front, discreet on the back), "
+            "or remove card.logo", ("card", "logo")))
+
+    code: QrCode | None = None
+    if face.qr is not None and qr_payload is not None and face_design.places("qr", orientation):
+        try:
+            code = encode(qr_payload, spec.card.qr_error_correction)
+        except ValueError as exc:
+            problems.append(Problem("CG403", str(exc), "error",
+                                    "use a shorter link or lower card.qr_error_correction",
+                                    (side, "qr")))
+
+    colours = spec.card.colours
+    env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
+               helplines, code, logo)
+
+    for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
+        given = getattr(face, name) is not None
+        if given and not face_design.places(name, orientation):
+            problems.append(Problem(
+                "CG714",
+                f"the design '{design.name}' has no place for {side}.{name} on a "
+                f"{orientation} card, so it is not printed",
+                "warning",
+                f"remove {side}.{name}, or choose a design that prints it (e.g. classic)",
+                (side, name)))
+
+    blocks = _present_blocks(env, face_design.blocks(orientation))
+    placed_names: set[str] = {
+        n for b in blocks for n in ([b] if isinstance(b, str) else b.row.column)}
+    printed = _printed_texts(env, placed_names)
+    problems += _glyph_problems(env, printed)
+    problems += _contrast_problems(env, printed, code is not None)
+
+    items: list[Item] = []
+    if blocks:
+        fitted, fit_problem = _fit_margins(env, blocks, card_w, card_h)
+        if fitted is None:
+            assert fit_problem is not None
+            problems.append(fit_problem)
+            return None, problems
+        items = fitted
+    if code is not None:
+        for item in items:
+            if isinstance(item, QrItem):
+                problems += check_module_size(code, item.side, (side, "qr"))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return FaceLayout(card_w, card_h, colours.paper, tuple(items)), problems
+
+
+def _qr_side(items: list[Item]) -> float:
+    return max((i.side for i in items if isinstance(i, QrItem)), default=0.0)
+
+
+def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
+                 ) -> tuple[list[Item] | None, Problem | None]:
+    """Placed items at the design's margin, or at its smaller `margin_min` (never under
+    the 3 mm safe area) when that is what it takes to fit the text or a comfortable QR."""
+    design = env.design
+    qr_pref = env.qr.modules_with_quiet_zone * PREFERRED_MODULE_MM if env.qr else 0.0
+    best: list[Item] | None = None
+    problem: Problem | None = None
+    margins = [design.margin] + ([design.margin_min] if design.margin_min < design.margin
+                                 else [])
+    for margin in margins:
+        w, h = card_w - 2 * margin, card_h - 2 * margin
+        if w <= 1 or h <= 1:
+            problem = Problem(
+                "CG710", f"the card ({card_w:.1f} x {card_h:.1f} mm) is too small for the "
+                f"design's {margin:g} mm margins", "error", "choose a bigger card size",
+                ("card", "size"))
+            continue
+        plan, fit_problem = _fit(env, blocks, w, h)
+        if plan is None:
+            problem = fit_problem
+            continue
+        items = plan.place(env, margin, margin, w, h)
+        if env.qr is None or _qr_side(items) >= qr_pref - _EPS:
+            return items, None
+        if best is None or _qr_side(items) > _qr_side(best) + _EPS:
+            best = items
+    return best, (None if best is not None else problem)
+
+
+def _fit(env: _Env, blocks: list[Block], w: float, h: float
+         ) -> tuple[_StackPlan | None, Problem | None]:
+    qr_pref = env.qr.modules_with_quiet_zone * PREFERRED_MODULE_MM if env.qr else 0.0
+    qr_min = env.qr.modules_with_quiet_zone * MIN_MODULE_MM if env.qr else 0.0
+    scales = _scales(_styles_used(env, blocks))
+    for scale in scales:
+        try:
+            return _plan_face(env, blocks, w, h, scale, qr_pref), None
+        except _NoFit:
+            continue
+    smallest = scales[-1]
+    try:
+        return _plan_face(env, blocks, w, h, smallest, qr_min), None
+    except _NoFit as fail:
+        return None, _fit_problem(env, fail)
+
+
+def item_box(item: Item) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) in mm that `item` may mark on the card (text by its
+    font's ascent and descent)."""
+    if isinstance(item, TextItem):
+        width = text_width_mm(item.text, item.font, item.size_pt)
+        ascent, descent = font_extents(item.font)
+        size_mm = item.size_pt * _PT_MM
+        left = {"left": item.x, "center": item.x - width / 2, "right": item.x - width}[
+            item.align]
+        return left, item.baseline - ascent * size_mm, left + width, (
+            item.baseline + descent * size_mm)
+    if isinstance(item, QrItem):
+        return item.x, item.y, item.x + item.side, item.y + item.side
+    if isinstance(item, RuleItem):
+        half = item.width_pt * _PT_MM / 2
+        return (min(item.x1, item.x2), min(item.y1, item.y2) - half, max(item.x1, item.x2),
+                max(item.y1, item.y2) + half)
+    return item.x, item.y, item.x + item.width, item.y + item.height
+

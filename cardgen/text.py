@@ -1,0 +1,215 @@
+"""Fonts and text measurement: loading a font family, glyph coverage, widths and word wrap.
+
+Widths are the sum of the glyphs' advance widths times size / units-per-em, with no kerning
+and no ligatures: exactly what a plain PDF text draw (reportlab's `drawString`) advances, so
+a line measured here is the line that prints. Fonts are read with fontTools once per file
+(layouts run for thousands of cards).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
+
+from cardgen.errors import CardgenError
+from cardgen.placed import FontRef
+from cardgen.units import MM_PER_UNIT
+
+DEFAULT_FONT = "Atkinson Hyperlegible"
+_FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
+
+
+@dataclass(frozen=True)
+class FontFamily:
+    """The regular and bold faces a card is set in."""
+
+    name: str
+    regular: FontRef
+    bold: FontRef
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    """What measuring needs from one font file: advances by character, em size, extents."""
+
+    upem: int
+    advances: dict[int, int]
+    default_advance: int
+    ascent: float
+    descent: float
+
+
+def _atkinson_dir() -> Path:
+    import fontpkg_atkinson_hyperlegible as pkg
+
+    return Path(pkg.ROOT) / "files"
+
+
+def _builtin_paths() -> dict[str, tuple[Path, Path]]:
+    files = _atkinson_dir()
+    return {
+        DEFAULT_FONT: (
+            files / "AtkinsonHyperlegible-Regular.ttf",
+            files / "AtkinsonHyperlegible-Bold.ttf",
+        )
+    }
+
+
+def builtin_fonts() -> list[FontFamily]:
+    """The fonts that need no file of the user's, by the name `card.font` takes."""
+    return [_builtin_family(name) for name in sorted(_builtin_paths())]
+
+
+@functools.lru_cache(maxsize=8)
+def _builtin_family(name: str) -> FontFamily:
+    regular, bold = _builtin_paths()[name]
+    return FontFamily(name, FontRef(regular.stem, regular), FontRef(bold.stem, bold))
+
+
+def _looks_like_path(value: str) -> bool:
+    return "/" in value or "\\" in value or value.lower().endswith(_FONT_SUFFIXES)
+
+
+def load_font_family(name_or_path: str, base_dir: Path) -> FontFamily:
+    """A built-in font by name, or a .ttf file (relative to `base_dir`) used for both
+    regular and bold. Raises CardgenError CG601 (missing or not a font), CG602 (cannot be
+    embedded: CFF outlines) or CG603 (unknown name)."""
+    wanted = name_or_path.strip()
+    for name in _builtin_paths():
+        if wanted.casefold() in (name.casefold(), name.replace(" ", "-").casefold()):
+            return _builtin_family(name)
+    if not _looks_like_path(wanted):
+        known = ", ".join(f"'{f.name}'" for f in builtin_fonts())
+        raise CardgenError(
+            f"'{wanted}' is not a built-in font (built in: {known})",
+            fix=f"use one of {known}, or a path to a .ttf file relative to the YAML file",
+            code="CG603",
+        )
+    path = Path(wanted).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    return _user_family(path.resolve())
+
+
+@functools.lru_cache(maxsize=32)
+def _user_family(path: Path) -> FontFamily:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CardgenError(
+            f"the font file {path} cannot be read ({exc.strerror or exc})",
+            fix="check the path in card.font (it is relative to the YAML file)",
+            code="CG601",
+        ) from exc
+    try:
+        font = TTFont(path, fontNumber=0, lazy=True)
+        has_cmap = "cmap" in font and font.getBestCmap() is not None
+        cff = "CFF " in font or "CFF2" in font
+        glyf = "glyf" in font
+    except (TTLibError, OSError, ValueError, KeyError, AssertionError) as exc:
+        raise CardgenError(
+            f"{path} is not a font file fontTools can read ({exc})",
+            fix="point card.font at a TrueType (.ttf) font file",
+            code="CG601",
+        ) from exc
+    if cff or not glyf:
+        raise CardgenError(
+            f"{path} has PostScript (CFF) outlines, which the PDF library cannot embed",
+            fix="convert it to .ttf (TrueType outlines), e.g. with FontForge, or use a "
+            "built-in font",
+            code="CG602",
+        )
+    if not has_cmap:
+        raise CardgenError(
+            f"{path} has no Unicode character map, so no text can be set in it",
+            fix="use another .ttf font file",
+            code="CG601",
+        )
+    # Named by content, not by where it lives, so output bytes do not depend on the path.
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    ref = FontRef(f"{path.stem}-{digest}", path)
+    return FontFamily(path.stem, ref, ref)
+
+
+@functools.lru_cache(maxsize=32)
+def _metrics(path: Path) -> _Metrics:
+    font = TTFont(path, fontNumber=0, lazy=True)
+    cmap = font.getBestCmap() or {}
+    hmtx = font["hmtx"]
+    upem = int(font["head"].unitsPerEm)
+    advances = {code: int(hmtx[glyph][0]) for code, glyph in cmap.items()}
+    hhea = font["hhea"]
+    return _Metrics(
+        upem=upem,
+        advances=advances,
+        default_advance=int(hmtx[font.getGlyphOrder()[0]][0]),
+        ascent=max(int(hhea.ascent), 1) / upem,
+        descent=abs(int(hhea.descent)) / upem,
+    )
+
+
+def font_extents(font: FontRef) -> tuple[float, float]:
+    """(ascent, descent) as fractions of the font size: how far ink may reach above and
+    below the baseline."""
+    m = _metrics(font.path)
+    return m.ascent, m.descent
+
+
+def text_width_mm(text: str, font: FontRef, size_pt: float) -> float:
+    """Printed width of one line of `text` in millimetres at `size_pt`."""
+    m = _metrics(font.path)
+    units = sum(m.advances.get(ord(c), m.default_advance) for c in text)
+    return units * size_pt / m.upem * MM_PER_UNIT["pt"]
+
+
+def missing_characters(text: str, font: FontRef) -> list[str]:
+    """Characters of `text` the font has no glyph for, each once, in order of appearance
+    (line breaks and plain spaces are never drawn, so never missing)."""
+    m = _metrics(font.path)
+    missing: list[str] = []
+    for c in text:
+        if c in "\n\r\t " or ord(c) in m.advances or c in missing:
+            continue
+        missing.append(c)
+    return missing
+
+
+def wrap_tokens(tokens: Sequence[str], font: FontRef, size_pt: float,
+                width_mm: float) -> list[str] | None:
+    """Greedy wrap of unbreakable `tokens` joined by single spaces; None if one token is
+    wider than `width_mm` on its own."""
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        if text_width_mm(token, font, size_pt) > width_mm + 1e-9:
+            return None
+        candidate = f"{current} {token}" if current else token
+        if not current or text_width_mm(candidate, font, size_pt) <= width_mm + 1e-9:
+            current = candidate
+        else:
+            lines.append(current)
+            current = token
+    if current:
+        lines.append(current)
+    return lines
+
+
+def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str] | None:
+    """Greedy word wrap to `width_mm`, keeping the writer's own line breaks; None if a
+    single word does not fit the width."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        words = paragraph.split()
+        if not words:
+            lines.append("")
+            continue
+        wrapped = wrap_tokens(words, font, size_pt, width_mm)
+        if wrapped is None:
+            return None
+        lines.extend(wrapped)
+    return lines
