@@ -38,8 +38,8 @@ def test_check_clean_file_exits_zero() -> None:
          ":2:", "colour"),
         (("  qr: hub", "  qr: hubb"), ":4:7", "hubb"),
         (("    url: https://example.org/help", "    url: javascript:alert(1)"), ":7:", "https"),
-        (("campaign: Test card\n", "campaign: Test card\ncard: {size: {width: 5x, height: 85mm}}\n"),
-         ":2:", "length"),
+        (("campaign: Test card\n",
+          "campaign: Test card\ncard: {size: {width: 5x, height: 85mm}}\n"), ":2:", "length"),
     ],
     ids=["unknown-key", "bad-colour", "unknown-qr-id", "bad-scheme", "bad-length"],
 )
