@@ -124,21 +124,22 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     sheet = attempt(("print", "sheet"), lambda: sheets.load_sheet(spec.print.sheet, base))
     design = attempt(("card", "design"), lambda: designs.load_design(spec.card.design, base))
     fonts = attempt(("card", "font"), lambda: text.load_font_family(spec.card.font, base))
-    if not isinstance(sheet, sheets.Sheet):
-        return None, problems
+    # With an unknown sheet, faces are still laid out on plain paper so that text and QR
+    # problems are reported in the same run.
+    layout_sheet = sheet if isinstance(sheet, sheets.Sheet) else sheets.load_sheet("a4-10up", base)
     size = attempt(("card", "size"), lambda: sheets.resolve_card_size(
-        spec.card.size, spec.card.orientation, sheet))
+        spec.card.size, spec.card.orientation, layout_sheet))
     if not isinstance(size, tuple):
         return None, problems
     card_w, card_h, _corner = size
     duplex = spec.print.duplex if spec.back is not None else "none"
-    geometry = attempt(("print", "sheet"), lambda: sheets.plan_sheet(
-        sheet, card_w, card_h, duplex=duplex,
-        offset=(spec.print.offset.x, spec.print.offset.y),
-        back_offset=(spec.print.back_offset.x, spec.print.back_offset.y),
-        bleed=spec.print.bleed))
-    if not isinstance(geometry, sheets.PageGeometry):
-        return None, problems
+    geometry = None
+    if isinstance(sheet, sheets.Sheet):
+        geometry = attempt(("print", "sheet"), lambda: sheets.plan_sheet(
+            sheet, card_w, card_h, duplex=duplex,
+            offset=(spec.print.offset.x, spec.print.offset.y),
+            back_offset=(spec.print.back_offset.x, spec.print.back_offset.y),
+            bleed=spec.print.bleed))
     if not isinstance(design, designs.Design) or not isinstance(fonts, text.FontFamily):
         return None, problems
     faces: dict[Side, FaceLayout] = {}
@@ -152,10 +153,11 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
         if target:
             try:
                 payload = links.qr_payload(spec, target, variant.code)
+                payloads[side] = payload
             except ValueError as exc:
-                problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
-                continue
-            payloads[side] = payload
+                # The number checks usually said it already, with a fix; say it once.
+                if not any(p.path == (side, "qr") and p.severity == "error" for p in problems):
+                    problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(
             spec, side, design=design, fonts=fonts, card_w=card_w, card_h=card_h,
             qr_payload=payload, base_dir=base)
@@ -164,6 +166,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
             faces[side] = face_layout
     if any(p.severity == "error" for p in problems):
         return None, problems
+    assert isinstance(sheet, sheets.Sheet) and isinstance(geometry, sheets.PageGeometry)
     del start_at
     return PreparedCard(variant, sheet, geometry, faces, payloads), problems
 

@@ -26,7 +26,7 @@ def _echo_problems(problems: list[Problem]) -> None:
         click.secho(str(problem), err=True, fg=colour)
 
 
-def _run(action: Callable[[], T]) -> T:
+def _run(action: Callable[[], T], *, writes: bool = True) -> T:
     """Runs a core call; a CardgenError is printed as located problems and exits with 1."""
     try:
         return action()
@@ -37,7 +37,8 @@ def _run(action: Callable[[], T]) -> T:
         warnings = len(problems) - errors
         click.secho(
             f"{errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}: nothing was written.",
+            f"{warnings} warning{'s' if warnings != 1 else ''}"
+            + (": nothing was written." if writes else "."),
             err=True, fg="red",
         )
         sys.exit(1)
@@ -97,7 +98,7 @@ def check(file: Path, variants_csv: Path | None, strict: bool) -> None:
     from cardgen.build import BuildOptions, check_campaign
 
     problems = _run(lambda: check_campaign(
-        file, BuildOptions(strict=strict, variants_csv=variants_csv)))
+        file, BuildOptions(strict=strict, variants_csv=variants_csv)), writes=False)
     _echo_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors

@@ -104,3 +104,27 @@ def test_schema_is_json() -> None:
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert "campaign" in schema["properties"]
+
+
+def test_problems_from_every_stage_reported_together(tmp_path: Path) -> None:
+    """Regression: an unknown sheet or a bad QR target used to hide text and glyph problems."""
+    path = write(tmp_path, """\
+campaign: Test
+card:
+  colours: {ink: "#777777"}
+front:
+  title: Need to talk? \u4e2d
+  qr: police
+helplines:
+  police: {name: Police, phone: "999"}
+print:
+  sheet: avery-c3201
+""")
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1
+    out = result.output
+    assert "cards.yaml:3:" in out and "4.48:1" in out          # contrast
+    assert "cards.yaml:5:" in out and "U+4E2D" in out          # missing glyph
+    assert "cards.yaml:6:7" in out and "999" in out            # emergency number in a QR
+    assert "cards.yaml:10:10" in out and "avery-c32011" in out  # unknown sheet, with suggestion
+    assert out.count("emergency number") == 1
