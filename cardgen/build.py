@@ -417,6 +417,12 @@ def manifest_csv(reports: Sequence[VariantReport]) -> str:
     return out.getvalue()
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(output_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
     """Writes every file to a temporary name in its folder, then renames them all: a run that
     fails part-way leaves the previous files as they were and no partial file."""
@@ -431,6 +437,8 @@ def write_atomically(output_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
                                        dir=target.parent)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            # mkstemp makes files only their owner can read; a PDF is for sharing.
+            os.chmod(tmp_name, 0o666 & ~_current_umask())
             written.append((Path(tmp_name), target))
         for part, target in written:
             os.replace(part, target)

@@ -154,3 +154,17 @@ def test_single_sided_card_has_no_back_pages(tmp_path: Path) -> None:
     assert len(page_sizes_mm(out / "chain-for-change.pdf")) == 3
     decoded = decode_page(out / "chain-for-change.pdf", 0)
     assert decoded == ["https://www.childline.org.uk/"] * 10
+
+
+def test_output_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    """Regression: files were written 0600 (mkstemp's default), unreadable to other users."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = build(EXAMPLES / "youth-group.yaml", tmp_path / "out")
+    finally:
+        os.umask(old)
+    for name in ("chain-for-change.pdf", "chain-for-change.manifest.csv"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644
