@@ -276,7 +276,7 @@ def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], 
         extra["bleed_box"] = geometry.bleed_box
     doc.pages.append(PagePlan(geometry.page_w, geometry.page_h, tuple(fronts),
                               **furniture, **extra))  # type: ignore[arg-type]
-    if backs or (geometry.backs and any(o and "back" in o.faces for o in slot_cards)):
+    if backs:
         doc.pages.append(PagePlan(geometry.page_w, geometry.page_h, tuple(backs), **extra))  # type: ignore[arg-type]
 
 
