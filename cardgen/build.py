@@ -233,6 +233,7 @@ class _Document:
 
     pages: list[PagePlan] = field(default_factory=list)
     faces: dict[str, FaceLayout] = field(default_factory=dict)
+    double_sided: bool = False
     reports: list[VariantReport] = field(default_factory=list)
 
 
@@ -276,7 +277,9 @@ def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], 
         extra["bleed_box"] = geometry.bleed_box
     doc.pages.append(PagePlan(geometry.page_w, geometry.page_h, tuple(fronts),
                               **furniture, **extra))  # type: ignore[arg-type]
-    if backs:
+    if backs or doc.double_sided:
+        # In a double-sided file every front needs its back page, even an empty one, or the
+        # printer pairs the next front with this sheet's back.
         doc.pages.append(PagePlan(geometry.page_w, geometry.page_h, tuple(backs), **extra))  # type: ignore[arg-type]
 
 
@@ -376,7 +379,7 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
     total_pages = 0
     verified = 0
     for number, (name, group) in enumerate(groups):
-        doc = _Document()
+        doc = _Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
             for side, face in card.faces.items():
                 doc.faces[f"{card.variant.id}-{side}"] = face

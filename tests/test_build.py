@@ -168,3 +168,20 @@ def test_output_files_get_ordinary_permissions(tmp_path: Path) -> None:
         os.umask(old)
     for name in ("chain-for-change.pdf", "chain-for-change.manifest.csv"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o644
+
+
+def test_single_sided_variant_keeps_duplex_pairs(examples: Path, tmp_path: Path) -> None:
+    """Regression: a variant without a back made the next variant's backs print behind the
+    wrong fronts, because its sheet had no back page."""
+    source = examples / "neglect-matters.yaml"
+    source.write_text(source.read_text().replace("copies: 100", "copies: 10") + """
+variants:
+  - {id: plain, back: null}
+  - {id: full}
+""")
+    out = build(source, tmp_path / "out")
+    pdf = out / "neglect-matters.pdf"
+    assert len(page_sizes_mm(pdf)) == 4
+    assert placed_forms(pdf, 1) == []
+    assert {f.name for f in placed_forms(pdf, 2)} == {"/FormXob.Ffull_front"}
+    assert {f.name for f in placed_forms(pdf, 3)} == {"/FormXob.Ffull_back"}
