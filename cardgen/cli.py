@@ -118,5 +118,34 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("-i", "--interactive", is_flag=True,
+              help="Ask for the campaign name, local helplines and link.")
+def init(directory: Path, interactive: bool) -> None:
+    """Write a commented starter DIRECTORY/cards.yaml that builds as it is."""
+    from cardgen import starter
+
+    answers = starter.ask_answers(_click_ask) if interactive else None
+    written = _run(lambda: starter.write_starter(directory, answers))
+    for path in written:
+        click.echo(f"wrote {path}")
+    cards = directory / starter.CARDS_FILE
+    click.echo(f"Next: edit {cards}, then run\n    cardgen preview {cards}\n"
+               f"    cardgen build {cards}")
+
+
+def _click_ask(question: str, default: str | None, check: Callable[[str], str]) -> str:
+    """Prompts until `check` accepts the answer, saying what to change after each refusal."""
+    def value_proc(text: str) -> str:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    return str(click.prompt(question, default=default, value_proc=value_proc,
+                            show_default=bool(default)))
+
+
 if __name__ == "__main__":
     main()
