@@ -147,5 +147,30 @@ def _click_ask(question: str, default: str | None, check: Callable[[str], str]) 
                             show_default=bool(default)))
 
 
+@main.command()
+@input_file
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True,
+              help="Pictures go in OUTPUT/preview/.")
+@click.option("--variant", "variants", multiple=True, metavar="ID",
+              help="Only this variant (repeatable).")
+@click.option("--variants", "variants_csv", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="A CSV of variants, one a row.")
+@click.option("--dpi", type=int, default=None, help="Resolution [default: 150, sheets 100].")
+@click.option("--sheet", is_flag=True, help="Picture the first printed sheet instead.")
+def preview(file: Path, output_dir: Path, variants: tuple[str, ...],
+            variants_csv: Path | None, dpi: int | None, sheet: bool) -> None:
+    """PNG pictures of each face of each card, drawn by the same code that prints."""
+    from cardgen.preview import preview_faces, preview_sheets
+
+    make = preview_sheets if sheet else preview_faces
+    chosen = dpi or (100 if sheet else 150)
+    result = _run(lambda: make(file, output_dir, variants=variants, dpi=chosen,
+                               variants_csv=variants_csv))
+    _echo_problems(list(result.warnings))
+    for path in result.files:
+        click.echo(f"wrote {path}")
+
+
 if __name__ == "__main__":
     main()
