@@ -172,5 +172,52 @@ def preview(file: Path, output_dir: Path, variants: tuple[str, ...],
         click.echo(f"wrote {path}")
 
 
+@main.group("list")
+def list_() -> None:
+    """What is built in: designs, sheets, sizes, fonts."""
+
+
+@list_.command("designs")
+@click.option("--preview", "contact_sheet", is_flag=True,
+              help="Also write OUTPUT/designs.png picturing every design.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True, help="Folder for designs.png.")
+def list_designs(contact_sheet: bool, output_dir: Path) -> None:
+    """Built-in card designs (card.design)."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(_run(catalog.designs_table)))
+    if contact_sheet:
+        from cardgen.build import write_atomically
+
+        png = _run(catalog.designs_contact_sheet)
+        for path in _run(lambda: write_atomically(output_dir, {"designs.png": png})):
+            click.echo(f"wrote {path}")
+
+
+@list_.command("sizes")
+def list_sizes() -> None:
+    """Card size presets (card.size)."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(catalog.sizes_table()))
+
+
+@list_.command("fonts")
+def list_fonts() -> None:
+    """Fonts that need no file of yours (card.font)."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(catalog.fonts_table()))
+
+
+@list_.command("sheets")
+def list_sheets() -> None:
+    """Built-in sheet layouts (print.sheet)."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(catalog.sheets_table()))
+
+
 if __name__ == "__main__":
     main()
