@@ -200,6 +200,15 @@ def check_campaign(path: Path, options: BuildOptions | None = None) -> list[Prob
     return sorted_problems(checked.problems)
 
 
+def prepare_cards(path: Path, options: BuildOptions | None = None
+                  ) -> tuple[config.LoadedCampaign, list[PreparedCard], list[Problem]]:
+    """Every variant laid out and checked, as `build_campaign` would print it, and the
+    warnings; raises InputError when there are errors (for `preview`, which draws faces)."""
+    checked = _check(path, options or BuildOptions())
+    ProblemList(checked.problems).raise_if_errors()
+    return checked.loaded, checked.cards, checked.problems
+
+
 # --- sheets and pages -------------------------------------------------------------------
 
 
