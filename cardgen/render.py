@@ -36,6 +36,8 @@ from cardgen.qr import dark_runs
 from cardgen.units import Colour, mm_to_pt
 
 ColourMode = Literal["rgb", "cmyk"]
+#: Text at least this dark (K of its CMYK) prints as 100 % K in CMYK output.
+TEXT_BLACK_K = 0.8
 _registered: dict[str, Path] = {}
 
 
@@ -78,6 +80,14 @@ class _Painter:
             self.canvas.setStrokeColorCMYK(*colour.as_cmyk())
         else:
             self.canvas.setStrokeColorRGB(colour.r, colour.g, colour.b)
+
+    def text_fill(self, colour: Colour) -> None:
+        """Text colour; in CMYK, near-black text is 100 % K alone: small type in four inks
+        blurs when the plates are a hair out of register."""
+        if self.mode == "cmyk" and colour.as_cmyk()[3] >= TEXT_BLACK_K:
+            self.canvas.setFillColorCMYK(0, 0, 0, 1)
+        else:
+            self.fill(colour)
 
     def black_fill_operator(self) -> str:
         return "0 0 0 1 k" if self.mode == "cmyk" else "0 g"
@@ -126,7 +136,7 @@ def _draw_face(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float
             canvas.line(mm_to_pt(item.x1), h - mm_to_pt(item.y1),
                         mm_to_pt(item.x2), h - mm_to_pt(item.y2))
         elif isinstance(item, TextItem):
-            painter.fill(item.colour)
+            painter.text_fill(item.colour)
             canvas.setFont(register_font(item.font), item.size_pt)
             x, y = mm_to_pt(item.x), h - mm_to_pt(item.baseline)
             if item.align == "center":
