@@ -118,5 +118,26 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
+@main.group(name="list")
+def list_() -> None:
+    """Show what is built in."""
+
+
+@list_.command(name="sheets")
+def list_sheets() -> None:
+    """Built-in sheets: page, card size, cards per sheet, equivalent product codes."""
+    from cardgen.sheets import list_sheets as listing
+
+    rows = listing()
+    header = ("sheet", "page", "card", "per sheet", "also sold as")
+    table = [(r.id, r.page, r.card, r.per_sheet, ", ".join(r.codes) or "-") for r in rows]
+    widths = [max(len(row[i]) for row in [header, *table]) for i in range(4)]
+    for row in [header, *table]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[4]]).rstrip())
+    click.echo("\nprint.sheet takes a sheet name or any of its product codes, or the path to "
+               "your own sheet .json file.")
+
+
 if __name__ == "__main__":
     main()
