@@ -30,6 +30,7 @@ from cardgen.placed import (
     QrItem,
     RectItem,
     RuleItem,
+    Scale,
     TextItem,
 )
 from cardgen.qr import dark_runs
@@ -224,12 +225,53 @@ def _draw_furniture(canvas: Canvas, page: PagePlan, font: FontRef, painter: _Pai
         canvas.setFont(name, 5.5)
         lx, ly = page.label_xy
         canvas.drawRightString(mm_to_pt(lx), page_h - mm_to_pt(ly), page.label)
+    for scale in page.scales:
+        _draw_scale(canvas, scale, page_h, name)
+    for line in page.texts:
+        canvas.setFont(name, line.size_pt)
+        canvas.drawString(mm_to_pt(line.x), page_h - mm_to_pt(line.y), line.text)
     if page.notes:
         canvas.setFont(name, 9)
         y = page_h - mm_to_pt(20)
         for note in page.notes:
             canvas.drawString(mm_to_pt(15), y, note)
             y -= 12
+
+
+def _draw_scale(canvas: Canvas, scale: Scale, page_h: float, font_name: str) -> None:
+    """Ticks across a cut line; the number where the real cut crosses is the offset. Even
+    millimetres are numbered on one side of the line and odd ones on the other, so the
+    numbers stay apart at 1 mm spacing."""
+    steps = round(scale.half * 2)
+    canvas.setFont(font_name, 3.5)
+    for step in range(-steps, steps + 1):
+        at = step / 2
+        tick = 1.8 if step == 0 else (1.2 if step % 2 == 0 else 0.7)
+        canvas.setLineWidth(0.25 if step == 0 else 0.15)
+        label = "0" if step == 0 else f"{at:+g}"
+        side = 1 if (step // 2) % 2 == 0 else -1
+        if scale.axis == "x":
+            x, y = mm_to_pt(scale.x + at), page_h - mm_to_pt(scale.y)
+            canvas.line(x, y - mm_to_pt(tick), x, y + mm_to_pt(tick))
+            if step % 2 == 0:
+                ly = y - mm_to_pt(tick + 1.4) if side > 0 else y + mm_to_pt(tick + 0.4)
+                canvas.drawCentredString(x, ly, label)
+        else:
+            x, y = mm_to_pt(scale.x), page_h - mm_to_pt(scale.y + at)
+            canvas.line(x - mm_to_pt(tick), y, x + mm_to_pt(tick), y)
+            if step % 2 == 0:
+                if side > 0:
+                    canvas.drawString(x + mm_to_pt(tick + 0.4), y - 1.2, label)
+                else:
+                    canvas.drawRightString(x - mm_to_pt(tick + 0.4), y - 1.2, label)
+    canvas.setLineWidth(0.15)
+    if scale.axis == "x":
+        y = page_h - mm_to_pt(scale.y)
+        canvas.line(mm_to_pt(scale.x - scale.half), y, mm_to_pt(scale.x + scale.half), y)
+    else:
+        x = mm_to_pt(scale.x)
+        canvas.line(x, page_h - mm_to_pt(scale.y - scale.half), x,
+                    page_h - mm_to_pt(scale.y + scale.half))
 
 
 def render_document(

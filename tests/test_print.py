@@ -17,9 +17,8 @@ from pypdf.generic import ContentStream
 
 from cardgen.sheets import load_sheet
 
+# The project's checkout (main or a worktree) sits beside shared/.
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sheets.json"
-if not REFERENCE.is_file():  # the worktree lives beside main: both sit next to shared/
-    REFERENCE = Path("/work/shared/reference/sheets.json")
 SHEETS: list[dict[str, Any]] = json.loads(REFERENCE.read_text(encoding="utf-8"))
 TOL = 0.05
 
