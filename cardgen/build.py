@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from cardgen import config, designs, layout, links, phones, sheets, text
+from cardgen import config, designs, layout, links, phones, printshop, sheets, text
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
 from cardgen.model import CardSpec, Variant
 from cardgen.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
@@ -134,12 +134,20 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     card_w, card_h, _corner = size
     duplex = spec.print.duplex if spec.back is not None else "none"
     geometry = None
+    print_shop = False
     if isinstance(sheet, sheets.Sheet):
         geometry = attempt(("print", "sheet"), lambda: sheets.plan_sheet(
             sheet, card_w, card_h, duplex=duplex,
             offset=(spec.print.offset.x, spec.print.offset.y),
             back_offset=(spec.print.back_offset.x, spec.print.back_offset.y),
             bleed=spec.print.bleed))
+    if isinstance(sheet, sheets.Sheet) and isinstance(geometry, sheets.PageGeometry):
+        print_shop = sheet.kind == "print-shop"
+        if print_shop and printshop.wants_crop_marks(spec):
+            geometry = printshop.grow_for_crop_marks(geometry)
+        planned = geometry
+        first_slot = start_at or spec.print.start_at
+        attempt(("print", "start_at"), lambda: sheets.slots_from(first_slot, planned.per_sheet))
     if not isinstance(design, designs.Design) or not isinstance(fonts, text.FontFamily):
         return None, problems
     faces: dict[Side, FaceLayout] = {}
@@ -164,10 +172,11 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
         problems += face_problems
         if face_layout is not None:
             faces[side] = face_layout
+            if print_shop:
+                problems += printshop.safe_area_problems(face_layout, side)
     if any(p.severity == "error" for p in problems):
         return None, problems
     assert isinstance(sheet, sheets.Sheet) and isinstance(geometry, sheets.PageGeometry)
-    del start_at
     return PreparedCard(variant, sheet, geometry, faces, payloads), problems
 
 
@@ -250,6 +259,9 @@ def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
     sheet, geometry = card.sheet, card.geometry
     spec = card.variant.spec
     if sheet.kind == "print-shop":
+        if printshop.wants_crop_marks(spec):
+            return {"crop_marks": tuple(printshop.print_shop_crop_marks(
+                geometry, spec.print.bleed))}
         return {}
     top = min(s.y for s in geometry.fronts)
     furniture: dict[str, object] = {"label": label}
@@ -284,6 +296,9 @@ def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], 
     if geometry.trim_box is not None:
         extra["trim_box"] = geometry.trim_box
         extra["bleed_box"] = geometry.bleed_box
+        # The back of a print-shop card is trimmed too: it carries the same marks.
+        if "crop_marks" in furniture:
+            extra["crop_marks"] = furniture.pop("crop_marks")
     doc.pages.append(PagePlan(geometry.page_w, geometry.page_h, tuple(fronts),
                               **furniture, **extra))  # type: ignore[arg-type]
     if backs or doc.double_sided:
@@ -400,7 +415,7 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
         fonts = text.load_font_family(first.variant.spec.card.font, loaded.base_dir)
         pdf = render.render_document(
             doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
-            colour_mode=first.variant.spec.print.colour,
+            colour_mode=printshop.colour_mode(first.variant.spec),
             bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop" else 0.0,
             duplex=first.variant.spec.print.duplex)
         if options.verify:

@@ -71,18 +71,11 @@ def fonts_table(*, system: bool = True) -> Table:
 
 
 def sheets_table() -> Table:
-    from cardgen.sheets import builtin_sheets
+    from cardgen.sheets import list_sheets
 
-    rows: list[tuple[str, ...]] = []
-    for sheet in builtin_sheets():
-        if sheet.card_w is not None and sheet.card_h is not None:
-            long, short = sorted((sheet.card_w, sheet.card_h), reverse=True)
-            card = f"{round(long, 1):g} × {round(short, 1):g}"
-        else:
-            card = "any"
-        rows.append((sheet.id, sheet.name, str(sheet.per_sheet) if sheet.per_sheet else "1",
-                     card))
-    return ("sheet", "name", "cards a sheet", "card (mm)"), rows
+    rows: list[tuple[str, ...]] = [(r.id, r.page, r.card, r.per_sheet, ", ".join(r.codes) or "-")
+                                   for r in list_sheets()]
+    return ("sheet", "page", "card (mm)", "cards a sheet", "also sold as"), rows
 
 
 # --- the designs contact sheet -----------------------------------------------------------

@@ -214,10 +214,30 @@ def list_fonts() -> None:
 
 @list_.command("sheets")
 def list_sheets() -> None:
-    """Built-in sheet layouts (print.sheet)."""
+    """Built-in sheets: page, card size, cards per sheet, equivalent product codes."""
     from cardgen import catalog
 
     click.echo(catalog.format_table(catalog.sheets_table()))
+    click.echo("\nprint.sheet takes a sheet name or any of its product codes, or the path to "
+               "your own sheet .json file.")
+
+
+@main.command()
+@click.option("--sheet", "sheet", required=True, metavar="NAME",
+              help="Card-stock sheet: name, product code or your own .json file.")
+@click.option("--duplex", type=click.Choice(["long-edge", "short-edge"]), is_flag=False,
+              flag_value="long-edge", default=None,
+              help="Add a back page (long-edge unless you say short-edge).")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True, help="Folder for the PDF.")
+def calibrate(sheet: str, duplex: str | None, output_dir: Path) -> None:
+    """A test page to measure your printer's offset on card stock."""
+    from cardgen.calibrate import write_calibration
+
+    path = _run(lambda: write_calibration(sheet, output_dir, duplex=duplex or "none"))
+    click.echo(f"wrote {path}")
+    click.echo("Print it at Actual size (100 %), read the scales where the real cuts cross "
+               "them, and write the numbers as print.offset (see the page).")
 
 
 if __name__ == "__main__":

@@ -128,3 +128,22 @@ print:
     assert "cards.yaml:6:7" in out and "999" in out            # emergency number in a QR
     assert "cards.yaml:10:10" in out and "avery-c32011" in out  # unknown sheet, with suggestion
     assert out.count("emergency number") == 1
+
+
+def test_list_sheets_shows_every_sheet_with_its_codes() -> None:
+    from cardgen.sheets import builtin_sheets
+
+    result = run_cli("list", "sheets")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["sheet", "page", "card", "(mm)", "cards", "a", "sheet", "also",
+                                "sold", "as"]
+    for sheet in builtin_sheets():
+        assert any(line.startswith(sheet.id + " ") for line in lines), sheet.id
+    row_5371 = next(line for line in lines if line.startswith("avery-5371 "))
+    assert "Letter 215.9 x 279.4 mm" in row_5371 and "88.9 x 50.8 mm" in row_5371
+    assert " 10 " in row_5371 and "5911" in row_5371 and "8871" in row_5371
+    row_l7414 = next(line for line in lines if line.startswith("avery-l7414 "))
+    assert "90 x 52 mm" in row_l7414
+    row_c32015 = next(line for line in lines if line.startswith("avery-c32015 "))
+    assert "85 x 54 mm" in row_c32015 and " 8 " in row_c32015
