@@ -90,7 +90,8 @@ def _glyph_char_map(name: str) -> dict[int, int]:
 
 def _actual_text(text: str) -> str:
     # Logical-order text for copy, search and screen readers: a shaped line's glyphs are in
-    # visual order and its joined forms have no character of their own.
+    # visual order and its joined forms have no character of their own. (Per-cluster spans
+    # were tried: PDFium then splits a line into one piece per cluster.)
     data = text.replace("\u00a0", " ").encode("utf-16-be")
     return "<FEFF" + data.hex().upper() + ">"
 
