@@ -118,5 +118,24 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
+
+@main.group("list")
+def list_group() -> None:
+    """What is built in."""
+
+
+@list_group.command("fonts")
+def list_fonts() -> None:
+    """Fonts cardgen can use, with the scripts each covers (fallbacks are chosen from these)."""
+    from cardgen.fontdb import font_table
+
+    rows = font_table()
+    width = max((len(r.family) for r in rows), default=6)
+    click.echo(f"{'font':<{width}}  {'weights':<14}  {'spacing':<7}  scripts (source)")
+    for r in rows:
+        click.echo(f"{r.family:<{width}}  {r.weights:<14}  {r.line_spacing:<7g}  "
+                   f"{', '.join(r.scripts) or '-'} ({r.source})")
+
+
 if __name__ == "__main__":
     main()

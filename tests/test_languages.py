@@ -264,3 +264,13 @@ def test_a_character_no_font_has_fails_naming_it_the_field_and_what_to_install(
     assert "front.title" in result.output
     assert "install" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_list_fonts_shows_the_scripts_each_font_covers() -> None:
+    result = run_cli("list", "fonts")
+    assert result.exit_code == 0
+    rows = {line.split("  ")[0]: line for line in result.output.splitlines()[1:]}
+    assert "Gurmukhi" in rows["Noto Sans Gurmukhi"]
+    assert "Arabic" in rows["Noto Nastaliq Urdu"] and "2.6" in rows["Noto Nastaliq Urdu"]
+    assert "Bengali" in rows["Hind Siliguri"]
+    assert "Latin" in rows["Atkinson Hyperlegible"]
