@@ -52,22 +52,15 @@ def sizes_table() -> Table:
 
 
 def fonts_table(*, system: bool = True) -> Table:
-    from cardgen.fontdb import available_faces
+    """Each font family once: weights, line spacing, every script it covers, where it is from.
+    Fallbacks for other scripts are chosen from these."""
+    from cardgen.fontdb import font_table
 
-    weights: dict[str, set[str]] = {}
-    scripts: dict[str, set[str]] = {}
-    sources: dict[str, str] = {}
-    for face in available_faces(system=system):
-        weights.setdefault(face.family, set()).add("bold" if face.bold else "regular")
-        scripts.setdefault(face.family, set()).update(face.scripts)
-        sources.setdefault(face.family, face.source)
-    rows: list[tuple[str, ...]] = []
-    for family in weights:
-        covered = sorted(scripts[family])
-        shown = ", ".join(covered[:4]) + (f" +{len(covered) - 4}" if len(covered) > 4 else "")
-        rows.append((family, ", ".join(sorted(weights[family], reverse=True)), shown,
-                     sources[family]))
-    return ("font", "weights", "scripts", "from"), rows
+    rows: list[tuple[str, ...]] = [
+        (r.family, r.weights, f"{r.line_spacing:g}", ", ".join(r.scripts) or "-", r.source)
+        for r in font_table(system=system)
+    ]
+    return ("font", "weights", "spacing", "scripts", "from"), rows
 
 
 def sheets_table() -> Table:

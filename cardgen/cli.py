@@ -206,7 +206,7 @@ def list_sizes() -> None:
 
 @list_.command("fonts")
 def list_fonts() -> None:
-    """Fonts that need no file of yours (card.font)."""
+    """Fonts that need no file of yours (card.font), with the scripts each covers."""
     from cardgen import catalog
 
     click.echo(catalog.format_table(catalog.fonts_table()))

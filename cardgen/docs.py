@@ -236,6 +236,8 @@ PICTURES: dict[str, tuple[str, str | None, str, int]] = {
     "neglect-matters-back.png": ("neglect-matters.yaml", None, "back", 120),
     "neglect-matters-sheet.png": ("neglect-matters.yaml", None, "sheet-front", 50),
     "schools-oakfield-front.png": ("schools-batch.yaml", "oakfield-primary", "front", 120),
+    **{f"languages/{lang}.png": (f"languages/{lang}.yaml", None, "front", 100)
+       for lang in ("pl", "ro", "pa", "ur", "pt", "es", "ar", "bn", "gu", "it")},
 }
 
 

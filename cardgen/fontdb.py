@@ -498,3 +498,33 @@ def line_spacing(runs: Iterable[FontRun]) -> float:
     """The line spacing (times font size) a line set in these runs needs: the largest of its
     faces' (Nastaliq 2.6, Arabic 1.7, Latin 1.25)."""
     return max((r.face.line_spacing for r in runs), default=_DEFAULT_LINE_SPACING)
+
+
+@dataclass(frozen=True)
+class FontRow:
+    """One line of `cardgen list fonts`: a family, its weights, the scripts it covers, where
+    it comes from, and the line spacing it needs."""
+
+    family: str
+    weights: str
+    scripts: tuple[str, ...]
+    source: str
+    line_spacing: float
+
+
+def font_table(*, system: bool = True) -> list[FontRow]:
+    """Every available font family with the scripts it covers, for `cardgen list fonts`:
+    families in name order, regular and bold folded into one row."""
+    by_family: dict[str, list[FontFace]] = {}
+    for face in available_faces(system=system):
+        by_family.setdefault(face.family, []).append(face)
+    rows: list[FontRow] = []
+    for family in sorted(by_family, key=str.casefold):
+        faces = by_family[family]
+        weights = "/".join(w for w, has in (("regular", any(not f.bold for f in faces)),
+                                             ("bold", any(f.bold for f in faces))) if has)
+        scripts = tuple(sorted(set().union(*(f.scripts for f in faces))))
+        sources = ", ".join(dict.fromkeys(f.source for f in faces))
+        rows.append(FontRow(family, weights, scripts, sources,
+                            max(f.line_spacing for f in faces)))
+    return rows

@@ -7,10 +7,17 @@ still does not fit at the minimum sizes, the field that takes the most room is r
 with the room the design leaves it (CG710). Nothing is clipped and nothing overlaps:
 every item comes from a box of its own.
 
-Also checked here, before anything is drawn: every printed character exists in the font
-(CG711), text contrast against the paper (CG712), paper light enough for a black QR
-(CG713), elements the design has no place for (CG714, a warning), helpline ids (CG715)
-and the logo file (CG720).
+Text in a script other than Latin, right-to-left text, or text with characters the card's
+font lacks is shaped with HarfBuzz (`cardgen.shaping`, fonts from `cardgen.fontdb`): it is
+measured, wrapped and shrunk on its shaped widths, its lines are as tall as its fonts need
+(Nastaliq 2.6 x size), and its text items carry the glyphs to draw. Pure Latin text stays
+on the fast plain path. On right-to-left cards (language ar, ur, fa, he ...) the design's
+left and right alignments are mirrored.
+
+Also checked here, before anything is drawn: every printed character exists in the card's
+font or a fallback font (CG610, naming what to install), text contrast against the paper
+(CG712), paper light enough for a black QR (CG713), elements the design has no place for
+(CG714, a warning), helpline ids (CG715) and the logo file (CG720).
 """
 
 from __future__ import annotations
@@ -21,13 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cardgen import fontdb
 from cardgen.designs import Block, Design, FaceDesign, Orientation, RowBlock, Styles, TextStyle
-from cardgen.errors import DocPath, Problem
+from cardgen.errors import DocPath, InputError, Problem
 from cardgen.model import CardSpec, Face, Helpline
 from cardgen.placed import (
     Align,
     FaceLayout,
     FontRef,
+    GlyphRun,
     ImageItem,
     Item,
     QrItem,
@@ -35,11 +44,16 @@ from cardgen.placed import (
     TextItem,
 )
 from cardgen.qr import QrCode, check_module_size, encode
+from cardgen.shaping import ShapedLine
 from cardgen.text import (
     FontFamily,
     font_extents,
-    missing_characters,
+    font_ref_for,
+    logical_text,
+    needs_shaping,
+    shaped_extents,
     text_width_mm,
+    wrap_shaped_text,
     wrap_tokens,
 )
 from cardgen.units import BLACK, Colour, contrast_ratio
@@ -66,6 +80,7 @@ class _Line:
     colour: Colour
     align: Align
     field: str
+    shaped: ShapedLine | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,21 @@ class _Env:
     def colour(self, style: TextStyle) -> Colour:
         return self.accent if style.colour == "accent" else self.ink
 
+    @property
+    def language(self) -> str:
+        return self.spec.language
+
+    def align(self, style: TextStyle) -> Align:
+        # Right-to-left cards mirror the design: what starts at the left starts at the right.
+        if fontdb.is_rtl_language(self.language):
+            return {"left": "right", "right": "left", "center": "center"}[style.align]  # type: ignore[return-value]
+        return style.align
+
+    def shaped_line_height(self, line: ShapedLine, size: float) -> float:
+        ascent, descent = shaped_extents(line)
+        spacing = max(self.design.line_spacing, line.line_spacing, ascent + descent)
+        return spacing * size * _PT_MM
+
     def line_height(self, font: FontRef, size: float) -> float:
         ascent, descent = font_extents(font)
         return max(self.design.line_spacing, ascent + descent) * size * _PT_MM
@@ -151,14 +181,64 @@ def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, wi
                 scale: float, field_name: str, path: DocPath) -> list[_Slot]:
     size = _size(style, scale)
     font = env.font(style)
+    joined = " ".join(tokens)
+    if needs_shaping(joined, font, env.language):
+        return _shaped_slots(env, element, joined, style, width, size, field_name, path)
     lines = wrap_tokens(tokens, font, size, width)
     if lines is None:
         wide = next(t for t in tokens if text_width_mm(t, font, size) > width + 1e-9)
         raise _NoFit(width, 0.0, [], 0.0,
                      (element, wide, path, text_width_mm(wide, font, size), size))
     height = env.line_height(font, size)
-    return [_Slot(height, _Line(line, font, size, env.colour(style), style.align, field_name))
+    return [_Slot(height, _Line(line, font, size, env.colour(style), env.align(style),
+                                field_name))
             for line in lines]
+
+
+def _shaped_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
+                  size: float, field_name: str, path: DocPath) -> list[_Slot]:
+    """Text that needs HarfBuzz (non-Latin scripts, right to left, fallback fonts), wrapped
+    on its shaped widths; each line keeps its glyphs for drawing."""
+    font = env.font(style)
+    lines = wrap_shaped_text(text, font, size, width, env.language, style.bold)
+    if lines is None:
+        words = text.split()
+        widths = [_shaped_width(env, w, font, size, style.bold) for w in words]
+        widest = max(range(len(words)), key=lambda i: widths[i])
+        raise _NoFit(width, 0.0, [], 0.0,
+                     (element, words[widest], path, widths[widest], size))
+    colour, align = env.colour(style), env.align(style)
+    return [_Slot(env.shaped_line_height(line, size),
+                  _Line(logical_text(line), font, size, colour, align, field_name, line))
+            for line in lines]
+
+
+def _shaped_width(env: _Env, word: str, font: FontRef, size: float, bold: bool) -> float:
+    lines = wrap_shaped_text(word, font, size, 1e6, env.language, bold)
+    return max((line.width_mm for line in lines or ()), default=0.0)
+
+
+def _glyph_runs(line: ShapedLine, primary: FontRef) -> tuple[GlyphRun, ...]:
+    runs: list[GlyphRun] = []
+    current: list[tuple[int, float, float]] = []
+    current_font: Path | None = None
+    for glyph in line.placed():
+        if glyph.font != current_font and current:
+            assert current_font is not None
+            runs.append(_glyph_run(current_font, primary, current))
+            current = []
+        current_font = glyph.font
+        current.append((glyph.gid, glyph.x_pt, glyph.y_pt))
+    if current and current_font is not None:
+        runs.append(_glyph_run(current_font, primary, current))
+    return tuple(runs)
+
+
+def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, float]]
+               ) -> GlyphRun:
+    return GlyphRun(font_ref_for(path, primary), tuple(g for g, _, _ in glyphs),
+                    tuple(round(x, 4) for _, x, _ in glyphs),
+                    tuple(round(y, 4) for _, _, y in glyphs))
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
@@ -299,13 +379,16 @@ class _SlotsPlan(_Plan):
         for slot in self.slots:
             if slot.line is not None:
                 line = slot.line
-                ascent, descent = font_extents(line.font)
+                ascent, descent = (font_extents(line.font) if line.shaped is None
+                                   else shaped_extents(line.shaped))
                 size_mm = line.size * _PT_MM
                 baseline = top + (slot.height - (ascent + descent) * size_mm) / 2
                 baseline += ascent * size_mm
                 anchor = {"left": x, "center": x + w / 2, "right": x + w}[line.align]
+                shaped = None if line.shaped is None else _glyph_runs(line.shaped, line.font)
+                width_pt = 0.0 if line.shaped is None else round(line.shaped.width_pt, 4)
                 items.append(TextItem(line.text, anchor, baseline, line.font, line.size,
-                                      line.colour, line.align, line.field))
+                                      line.colour, line.align, line.field, shaped, width_pt))
             elif slot.rule:
                 mid = top + slot.height / 2
                 length = min(w, slot.rule_length) if slot.rule_length > 0 else w
@@ -615,19 +698,15 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
 
 def _glyph_problems(env: _Env, printed: list[tuple[str, DocPath, str, TextStyle]]
                     ) -> list[Problem]:
+    """CG610 for each character that neither the card's font nor any fallback font has (it
+    would print as an empty box)."""
     problems: list[Problem] = []
-    for field_name, path, text, style in printed:
+    for _field_name, path, text, style in printed:
         font = env.font(style)
-        for char in missing_characters(text, font):
-            problems.append(Problem(
-                "CG711",
-                f"{field_name} contains the character U+{ord(char):04X} '{char}', which the "
-                f"font {env.fonts.name} does not have (it would print as an empty box)",
-                "error",
-                "replace or remove that character, or set card.font to a .ttf font that has "
-                "it (for example a Noto font for that script)",
-                path,
-            ))
+        if not needs_shaping(text, font, env.language):
+            continue
+        primary = fontdb.face_from_path(font.path) or font.path
+        problems += fontdb.check_text(text, primary, env.language, style.bold, field=path)
     return problems
 
 
@@ -774,12 +853,19 @@ def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily
     placed_names: set[str] = {
         n for b in blocks for n in ([b] if isinstance(b, str) else b.row.column)}
     printed = _printed_texts(env, placed_names)
-    problems += _glyph_problems(env, printed)
+    glyph_problems = _glyph_problems(env, printed)
+    problems += glyph_problems
     problems += _contrast_problems(env, printed, code is not None)
+    if glyph_problems:
+        # Text that cannot be printed cannot be measured either.
+        return None, problems
 
     items: list[Item] = []
     if blocks:
-        fitted, fit_problem = _fit_margins(env, blocks, card_w, card_h)
+        try:
+            fitted, fit_problem = _fit_margins(env, blocks, card_w, card_h)
+        except InputError as exc:
+            return None, problems + exc.problems()
         if fitted is None:
             assert fit_problem is not None
             problems.append(fit_problem)
@@ -849,8 +935,14 @@ def item_box(item: Item) -> tuple[float, float, float, float]:
     """(left, top, right, bottom) in mm that `item` may mark on the card (text by its
     font's ascent and descent)."""
     if isinstance(item, TextItem):
-        width = text_width_mm(item.text, item.font, item.size_pt)
-        ascent, descent = font_extents(item.font)
+        if item.shaped is not None:
+            width = item.shaped_width_pt * _PT_MM
+            paths = [run.font.path for run in item.shaped]
+            ascent = max((font_extents(FontRef("", p))[0] for p in paths), default=0.0)
+            descent = max((font_extents(FontRef("", p))[1] for p in paths), default=0.0)
+        else:
+            width = text_width_mm(item.text, item.font, item.size_pt)
+            ascent, descent = font_extents(item.font)
         size_mm = item.size_pt * _PT_MM
         left = {"left": item.x, "center": item.x - width / 2, "right": item.x - width}[
             item.align]

@@ -25,9 +25,25 @@ class FontRef:
 
 
 @dataclass(frozen=True)
+class GlyphRun:
+    """Shaped glyphs of one font, drawn glyph by glyph: `gids` are the font's glyph ids and
+    (`xs`, `ys`) each glyph's origin in points from the line's left end on the baseline
+    (y up), as HarfBuzz placed them."""
+
+    font: FontRef
+    gids: tuple[int, ...]
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class TextItem:
     """One line of text. `x` is the anchor (left edge, centre or right edge per `align`),
-    `baseline` the baseline's distance from the card's top edge."""
+    `baseline` the baseline's distance from the card's top edge.
+
+    A line that needed shaping (a non-Latin script, right-to-left text, or a fallback font)
+    carries its glyphs in `shaped`, in visual order, and its width in `shaped_width_pt`;
+    `text` stays the line in logical order (what copy and paste should give)."""
 
     text: str
     x: float
@@ -37,6 +53,8 @@ class TextItem:
     colour: Colour
     align: Align = "left"
     field: str = ""
+    shaped: tuple[GlyphRun, ...] | None = None
+    shaped_width_pt: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from cardgen.errors import CardgenError
 from cardgen.placed import (
     FaceLayout,
     FontRef,
+    GlyphRun,
     ImageItem,
     PagePlan,
     Placement,
@@ -40,6 +41,9 @@ ColourMode = Literal["rgb", "cmyk"]
 #: Text at least this dark (K of its CMYK) prints as 100 % K in CMYK output.
 TEXT_BLACK_K = 0.8
 _registered: dict[str, Path] = {}
+#: Per registered font: glyph id -> the character reportlab draws it by.
+_glyph_chars: dict[str, dict[int, int]] = {}
+_PRIVATE_FIRST, _PRIVATE_LAST = 0xE000, 0xF8FF
 
 
 def register_font(font: FontRef) -> str:
@@ -56,6 +60,65 @@ def register_font(font: FontRef) -> str:
             ) from exc
         _registered[font.name] = font.path
     return font.name
+
+
+def _glyph_char_map(name: str) -> dict[int, int]:
+    """Glyph id -> a character that reportlab's TrueType font maps to that glyph, so a glyph
+    chosen by HarfBuzz (a joined Arabic form, a Bengali conjunct) is drawn through
+    reportlab's own subset embedding. Glyphs with no character of their own get private-use
+    characters, assigned in glyph order when the font is first used, so the same document
+    gets the same bytes whatever was drawn before in this process."""
+    known = _glyph_chars.get(name)
+    if known is not None:
+        return known
+    ttf = pdfmetrics.getFont(name)
+    face = ttf.face
+    mapping: dict[int, int] = {gid: min(chars) for gid, chars in face.glyphToChar.items()}
+    code = _PRIVATE_FIRST
+    for gid in range(len(face.hmetrics)):
+        if gid in mapping:
+            continue
+        while code in face.charToGlyph:
+            code += 1
+        if code > _PRIVATE_LAST:
+            break  # glyphs past the private-use area stay undrawable (reported at draw)
+        face.charToGlyph[code] = gid
+        face.glyphToChar.setdefault(gid, []).append(code)
+        face.charWidths[code] = ttf.pdfScale(face.hmetrics[gid][0])
+        mapping[gid] = code
+        code += 1
+    _glyph_chars[name] = mapping
+    return mapping
+
+
+def _actual_text(text: str) -> str:
+    # Logical-order text for copy, search and screen readers: a shaped line's glyphs are in
+    # visual order and its joined forms have no character of their own. (Per-cluster spans
+    # were tried: PDFium then splits a line into one piece per cluster.)
+    data = text.replace("\u00a0", " ").encode("utf-16-be")
+    return "<FEFF" + data.hex().upper() + ">"
+
+
+def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: float,
+                 y: float) -> None:
+    width = item.shaped_width_pt
+    left = {"left": x, "center": x - width / 2, "right": x - width}[item.align]
+    canvas._code.append(f"/Span <</ActualText {_actual_text(item.text)}>> BDC")
+    text = canvas.beginText()
+    for run in runs:
+        name = register_font(run.font)
+        chars = _glyph_char_map(name)
+        text.setFont(name, item.size_pt)
+        for gid, gx, gy in zip(run.gids, run.xs, run.ys, strict=True):
+            code = chars.get(gid)
+            if code is None:
+                raise CardgenError(
+                    f"glyph {gid} of {run.font.path.name} cannot be embedded",
+                    fix="use another font for this text (card.font)", code="CG602")
+            text.setTextOrigin(left + gx, y + gy)
+            text.textOut(chr(code))
+    canvas.drawText(text)
+    canvas._code.append("EMC")
 
 
 def _fmt(value: float) -> str:
@@ -140,7 +203,9 @@ def _draw_face(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float
             painter.text_fill(item.colour)
             canvas.setFont(register_font(item.font), item.size_pt)
             x, y = mm_to_pt(item.x), h - mm_to_pt(item.baseline)
-            if item.align == "center":
+            if item.shaped is not None:
+                _draw_shaped(canvas, item, item.shaped, x, y)
+            elif item.align == "center":
                 canvas.drawCentredString(x, y, item.text)
             elif item.align == "right":
                 canvas.drawRightString(x, y, item.text)

@@ -17,7 +17,9 @@ from pathlib import Path
 from fontTools.ttLib import TTFont, TTLibError
 
 from cardgen.errors import CardgenError
+from cardgen.fontdb import face_from_path, is_rtl_language, script_of
 from cardgen.placed import FontRef
+from cardgen.shaping import LRE, PDF, ShapedLine, wrap_shaped
 from cardgen.units import MM_PER_UNIT
 
 DEFAULT_FONT = "Atkinson Hyperlegible"
@@ -213,3 +215,62 @@ def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str]
             return None
         lines.extend(wrapped)
     return lines
+
+
+# --- shaped text (any script, right to left, fallback fonts) ------------------------------
+
+_PLAIN_SCRIPTS = frozenset({"Latin", "Common", "Inherited"})
+
+
+def needs_shaping(text: str, font: FontRef, language: str = "en") -> bool:
+    """True when `text` cannot be set by the plain path: a letter outside Latin (Arabic,
+    Bengali, Gurmukhi ... need HarfBuzz), right-to-left text, or a character the card's font
+    lacks (a fallback font must print it). Pure Latin text in the card's font stays on the
+    plain path, which is many times faster for batches of thousands of cards."""
+    m = _metrics(font.path)
+    for c in text:
+        cp = ord(c)
+        if c in "\n\r\t ":
+            continue
+        if cp not in m.advances:
+            return True
+        if cp >= 0x250 and script_of(c) not in _PLAIN_SCRIPTS:
+            return True
+    return is_rtl_language(language) and any(script_of(c) not in _PLAIN_SCRIPTS for c in text)
+
+
+def font_ref_for(path: Path, primary: FontRef) -> FontRef:
+    """The FontRef to draw a shaped run in: the card's own ref for its own font, else one
+    named after the file (stable across machines, so output bytes do not depend on where
+    fonts are installed)."""
+    if path == primary.path:
+        return primary
+    name = "".join(ch for ch in path.stem if ch.isalnum() or ch == "-")
+    return FontRef(name, path)
+
+
+@functools.lru_cache(maxsize=4096)
+def wrap_shaped_text(text: str, font: FontRef, size_pt: float, width_mm: float,
+                     language: str, bold: bool) -> tuple[ShapedLine, ...] | None:
+    """`text` shaped (HarfBuzz, bidi, fallback fonts) and wrapped to `width_mm` at spaces;
+    None when one word alone is wider. Raises InputError CG610 when no font has a
+    character. Cached: a face is fitted at many sizes and cards repeat their texts."""
+    primary = face_from_path(font.path) or font.path
+    lines = wrap_shaped(text, primary_font=primary, language=language, size_pt=size_pt,
+                        width_mm=width_mm, bold=bold)
+    return None if lines is None else tuple(lines)
+
+
+def shaped_extents(line: ShapedLine) -> tuple[float, float]:
+    """(ascent, descent) of a shaped line as fractions of its size: the largest of its
+    fonts'."""
+    extents = [_metrics(path) for path in line.fonts]
+    if not extents:
+        return 0.0, 0.0
+    return max(m.ascent for m in extents), max(m.descent for m in extents)
+
+
+def logical_text(line: ShapedLine) -> str:
+    """The line's text in logical order without the invisible direction controls shaping
+    added (what copying the printed line should give)."""
+    return line.text.replace(LRE, "").replace(PDF, "")

@@ -29,7 +29,7 @@ def test_list_sizes_shows_millimetres() -> None:
 def test_list_fonts_includes_the_default_font() -> None:
     result = run_cli("list", "fonts")
     assert result.exit_code == 0
-    assert "Atkinson Hyperlegible  regular, bold" in result.output
+    assert "Atkinson Hyperlegible  regular/bold" in result.output
 
 
 def test_list_sheets_includes_plain_paper() -> None:

@@ -193,3 +193,14 @@ def test_any_mix_of_the_sample_scripts_is_fully_covered(text: str, language: str
     primary = fontdb.find_family("Atkinson Hyperlegible", bold=bold)
     assert primary is not None
     _check_runs(text, fontdb.font_runs(text, primary.path, language, bold))
+
+
+def test_font_table_folds_weights_and_lists_scripts() -> None:
+    from cardgen.fontdb import font_table
+
+    rows = {r.family: r for r in font_table(system=False)}
+    assert rows["Atkinson Hyperlegible"].weights == "regular/bold"
+    assert rows["Atkinson Hyperlegible"].scripts == ("Latin",)
+    assert "Gujarati" in rows["Noto Sans Gujarati"].scripts
+    assert rows["Noto Nastaliq Urdu"].line_spacing == 2.6
+    assert list(rows) == sorted(rows, key=str.casefold)

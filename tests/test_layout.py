@@ -220,13 +220,13 @@ def test_the_qr_side_includes_the_quiet_zone_and_gives_comfortable_modules() -> 
     assert qr.field == "front.qr"
 
 
-def test_a_character_missing_from_the_font_is_an_error_naming_it() -> None:
+def test_a_character_missing_from_every_font_is_an_error_naming_it() -> None:
     data = raw_example("neglect-matters.yaml")
     data["front"]["title"] = "Need help? 中"
     layout, problems = lay(spec_of(data), "front")
     assert layout is None
     (problem,) = errors(problems)
-    assert problem.code == "CG711"
+    assert problem.code == "CG610"
     assert "U+4E2D" in problem.message and "中" in problem.message
     assert "front.title" in problem.message
     assert problem.path == ("front", "title")

@@ -1,0 +1,276 @@
+"""Cards in the ten main languages of England after English: every example builds, the
+glyphs drawn in the PDF are HarfBuzz's shaping of the text in the same font (proof that
+Arabic joined, Bengali conjuncts formed and Nastaliq flowed), text comes back in logical
+order, phone numbers read left to right inside right-to-left lines, no glyph is missing,
+and the QR code still decodes. A character no font has is an error that says what to do."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pypdf
+import pypdfium2
+import pytest
+import uharfbuzz as hb
+from fontTools.ttLib import TTFont
+from pypdf.generic import ContentStream
+from ruamel.yaml import YAML
+
+from cardgen.build import BuildOptions, build_campaign
+from cardgen.fontdb import available_faces
+from tests.conftest import EXAMPLES, run_cli
+from tests.pdfprobe import decode_page
+
+LANGUAGES = ("pl", "ro", "pa", "ur", "pt", "es", "ar", "bn", "gu", "it")
+COMPLEX = ("pa", "ur", "ar", "bn", "gu")
+RTL = ("ur", "ar")
+URL = "https://www.nspcc.org.uk/"
+
+
+@dataclass
+class DrawnLine:
+    """One line of text drawn in a card face: the text it stands for (its ActualText, or
+    the characters of plain text), each glyph's font, outline signature and x position."""
+
+    text: str
+    shaped: bool
+    fonts: list[str]
+    sigs: list[tuple[object, ...]]
+    chars: list[str]
+    xs: list[float]
+
+
+def _signature(font: TTFont, glyph_name: str) -> tuple[object, ...]:
+    glyf = font["glyf"]
+    coords, ends, _ = glyf[glyph_name].getCoordinates(glyf)
+    return (tuple((round(x), round(y)) for x, y in coords), tuple(ends),
+            font["hmtx"][glyph_name][0])
+
+
+def _to_unicode(font_dict: pypdf.generic.DictionaryObject) -> dict[int, str]:
+    cmap = font_dict["/ToUnicode"].get_object().get_data().decode("latin-1")
+    return {int(a, 16): chr(int(b, 16)) for a, b in re.findall(r"<(\w\w)> <(\w{4})>", cmap)}
+
+
+def face_lines(pdf: bytes) -> list[DrawnLine]:
+    """Every text line drawn in the first card-face form of the PDF."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    page = reader.pages[0]
+    form = next(iter(page["/Resources"]["/XObject"].values())).get_object()
+    fonts = form["/Resources"]["/Font"]
+    subsets: dict[str, tuple[TTFont, dict[int, str], dict[int, str], str]] = {}
+    for key, ref in fonts.items():
+        font_dict = ref.get_object()
+        if "/FontDescriptor" not in font_dict:
+            continue
+        data = font_dict["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+        ttf = TTFont(io.BytesIO(data))
+        codes = ttf["cmap"].getcmap(1, 0).cmap
+        subsets[key] = (ttf, codes, _to_unicode(font_dict),
+                        str(font_dict["/BaseFont"]).split("+", 1)[1])
+    lines: list[DrawnLine] = []
+    actual: str | None = None
+    current: DrawnLine | None = None
+    font_key = ""
+    x = 0.0
+    for operands, op in ContentStream(form, reader).operations:
+        if op == b"BDC" and "/ActualText" in operands[1]:
+            actual = str(operands[1]["/ActualText"])
+        elif op == b"EMC":
+            actual = None
+        elif op == b"BT":
+            current = DrawnLine(actual or "", actual is not None, [], [], [], [])
+        elif op == b"ET" and current is not None:
+            if current.sigs:
+                if not current.shaped:
+                    current.text = "".join(current.chars)
+                lines.append(current)
+            current = None
+        elif op == b"Tf":
+            font_key = str(operands[0])
+        elif op == b"Tm":
+            x = float(operands[4])
+        elif op == b"Tj" and current is not None and font_key in subsets:
+            ttf, codes, uni, name = subsets[font_key]
+            for code in bytes(operands[0].original_bytes):
+                current.fonts.append(name)
+                current.sigs.append(_signature(ttf, codes[code]))
+                current.chars.append(uni.get(code, "\ufffd"))
+                current.xs.append(x)
+    return lines
+
+
+@cache
+def _font_file(ps_name: str) -> Path:
+    for face in available_faces():
+        if TTFont(face.path, lazy=True)["name"].getDebugName(6) == ps_name:
+            return face.path
+    raise AssertionError(f"no available font is named {ps_name}")
+
+
+@cache
+def _font(path: Path) -> TTFont:
+    return TTFont(path)
+
+
+def harfbuzz_sigs(text: str, path: Path, language: str) -> tuple[list[int], list[object]]:
+    """HarfBuzz's glyphs for `text` in the font at `path`, in visual order."""
+    blob = hb.Blob.from_file_path(str(path))
+    font = hb.Font(hb.Face(blob))
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    buf.language = language
+    hb.shape(font, buf, {})
+    order = _font(path).getGlyphOrder()
+    gids = [info.codepoint for info in buf.glyph_infos]
+    return gids, [_signature(_font(path), order[g]) for g in gids]
+
+
+def build(path: Path, out: Path) -> bytes:
+    result = build_campaign(path, BuildOptions(output_dir=out))
+    return next(p for p in result.files if p.suffix == ".pdf").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("languages")
+    return {lang: build(EXAMPLES / "languages" / f"{lang}.yaml", out / lang)
+            for lang in LANGUAGES}
+
+
+def _example_texts(lang: str) -> dict[str, str]:
+    data = YAML(typ="safe").load((EXAMPLES / "languages" / f"{lang}.yaml").read_text("utf-8"))
+    return {"title": data["front"]["title"], "text": data["front"]["text"],
+            "footer": data["front"]["footer"],
+            "hours": data["helplines"]["childline"]["hours"]}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_drawn_glyphs_are_harfbuzz_shaping_of_the_line_in_the_same_font(
+        built: dict[str, bytes], lang: str) -> None:
+    lines = face_lines(built[lang])
+    compared = 0
+    for line in lines:
+        if len(set(line.fonts)) != 1:
+            continue  # a line mixing fonts (a number in a script font's line) is shaped per run
+        path = _font_file(line.fonts[0])
+        gids, expected = harfbuzz_sigs(line.text, path, lang)
+        assert 0 not in gids, f"HarfBuzz has no glyph for part of {line.text!r}"
+        assert line.sigs == expected, f"{lang}: {line.text!r} is not drawn as HarfBuzz shapes it"
+        compared += 1
+    assert compared >= 5
+    if lang in COMPLEX:
+        # Shaped: the drawn glyphs are not the characters' own glyphs one by one.
+        title = next(line for line in lines
+                     if line.shaped and _example_texts(lang)["title"].startswith(line.text))
+        assert title.shaped
+        ttf = _font(_font_file(title.fonts[0]))
+        cmap = ttf.getBestCmap()
+        plain = [_signature(ttf, cmap[ord(c)]) for c in title.text if ord(c) in cmap
+                 and unicodedata.category(c) != "Cf"]
+        assert title.sigs != plain
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_text_comes_back_in_logical_order(built: dict[str, bytes], lang: str) -> None:
+    texts = _example_texts(lang)
+    # Lines are drawn top to bottom, so a wrapped field's lines follow each other.
+    drawn = " ".join(line.text for line in face_lines(built[lang]))
+    for field in ("title", "text", "hours", "footer"):
+        assert " ".join(texts[field].split()) in drawn, field
+
+
+@pytest.mark.parametrize("lang", ("bn", "gu", "pa", "pl"))
+def test_pdfium_extracts_left_to_right_scripts_in_logical_order(
+        built: dict[str, bytes], lang: str) -> None:
+    document = pypdfium2.PdfDocument(built[lang])
+    try:
+        extracted = " ".join(document[0].get_textpage().get_text_range().split())
+    finally:
+        document.close()
+    texts = _example_texts(lang)
+    assert texts["title"] in extracted
+    assert texts["hours"] in extracted
+
+
+@pytest.mark.parametrize("lang", RTL)
+def test_a_phone_number_inside_a_right_to_left_line_reads_left_to_right(
+        tmp_path: Path, lang: str) -> None:
+    data = YAML(typ="safe").load((EXAMPLES / "languages" / f"{lang}.yaml").read_text("utf-8"))
+    number_word = {"ar": "اتصل بالرقم", "ur": "اس نمبر پر کال کریں"}[lang]
+    data["front"]["footer"] = f"{number_word} 0808 800 5000"
+    target = tmp_path / f"{lang}.yaml"
+    YAML().dump(data, target)
+    lines = face_lines(build(target, tmp_path / "out"))
+    line = next(line for line in lines if "0808" in line.text and line.shaped)
+    digits = sorted((x, c) for x, c in zip(line.xs, line.chars, strict=True) if c.isdigit())
+    assert "".join(c for _, c in digits) == "08088005000"
+    # ... and the number sits at the line's left end, after (to the left of) the words.
+    letters = [x for x, c in zip(line.xs, line.chars, strict=True)
+               if not c.isdigit() and not c.isspace()]
+    assert max(x for x, _ in digits) < min(letters)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_glyph_is_missing(built: dict[str, bytes], lang: str) -> None:
+    for line in face_lines(built[lang]):
+        for name, sig in zip(line.fonts, line.sigs, strict=True):
+            font = _font(_font_file(name))
+            assert sig != _signature(font, font.getGlyphOrder()[0]), line.text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_qr_code_still_decodes(built: dict[str, bytes], lang: str) -> None:
+    assert decode_page(built[lang], 0) == [URL] * 10
+
+
+@pytest.mark.parametrize("lang", RTL)
+def test_right_to_left_cards_align_left_aligned_text_to_the_right(lang: str) -> None:
+    from cardgen.designs import load_design
+    from cardgen.layout import layout_face
+    from cardgen.model import CardSpec
+    from cardgen.text import load_font_family
+
+    data = YAML(typ="safe").load((EXAMPLES / "languages" / f"{lang}.yaml").read_text("utf-8"))
+    data["front"]["write_in"] = {"ar": "الشخص البالغ الذي أثق به:",
+                                 "ur": "میرا قابلِ اعتماد بڑا:"}[lang]
+    layout, problems = layout_face(
+        CardSpec.model_validate(data), "front", design=load_design("classic", EXAMPLES),
+        fonts=load_font_family("Atkinson Hyperlegible", EXAMPLES), card_w=55.0, card_h=85.0,
+        qr_payload=URL, base_dir=EXAMPLES)
+    assert layout is not None, problems
+    (label,) = [t for t in layout.text_items if t.field == "front.write_in"]
+    assert label.align == "right" and label.shaped is not None
+
+
+def test_a_character_no_font_has_fails_naming_it_the_field_and_what_to_install(
+        tmp_path: Path) -> None:
+    source = EXAMPLES / "languages" / "ur.yaml"
+    target = tmp_path / "ur.yaml"
+    shutil.copy(source, target)
+    text = target.read_text("utf-8")
+    target.write_text(re.sub(r"(?m)^  title: .*$", '  title: "担心孩子吗?"', text), "utf-8")
+    result = run_cli("build", str(target), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "CG610" in result.output
+    assert "U+62C5" in result.output and "担" in result.output
+    assert "front.title" in result.output
+    assert "install" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_list_fonts_shows_the_scripts_each_font_covers() -> None:
+    result = run_cli("list", "fonts")
+    assert result.exit_code == 0
+    rows = {line.split("  ")[0]: line for line in result.output.splitlines()[2:]}
+    assert "Gurmukhi" in rows["Noto Sans Gurmukhi"]
+    assert "Arabic" in rows["Noto Nastaliq Urdu"] and "2.6" in rows["Noto Nastaliq Urdu"]
+    assert "Bengali" in rows["Hind Siliguri"]
+    assert "Latin" in rows["Atkinson Hyperlegible"]
