@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from cardgen import config, designs, layout, links, phones, sheets, text
+from cardgen import config, designs, discretion, layout, links, phones, sheets, text
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
 from cardgen.model import CardSpec, Variant
 from cardgen.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
@@ -163,6 +163,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
         problems += face_problems
         if face_layout is not None:
             faces[side] = face_layout
+    problems += discretion.check_discretion(spec, design)
     if any(p.severity == "error" for p in problems):
         return None, problems
     del start_at
