@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from cardgen import config, designs, discretion, layout, links, phones, sheets, text
+from cardgen import config, designs, discretion, layout, limits, links, phones, sheets, text
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
 from cardgen.model import CardSpec, Variant
 from cardgen.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
@@ -175,6 +175,10 @@ def _check(path: Path, options: BuildOptions) -> _Checked:
         path, variants_csv=options.variants_csv, only_variants=options.only_variants)
     today = options.today or dt.date.today()
     collected = ProblemList(list(loaded.warnings))
+    too_many = limits.cards_problem(sum(v.copies or 0 for v in loaded.variants),
+                                    loaded.locate(None, ("print", "copies")))
+    if too_many is not None:
+        raise InputError([*collected.items, too_many])
     cards: list[PreparedCard] = []
     for variant in loaded.variants:
         card, problems = _prepare(variant, loaded, today, options.start_at)
