@@ -154,7 +154,9 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
             try:
                 payload = links.qr_payload(spec, target, variant.code)
             except ValueError as exc:
-                problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
+                # the number checks may have said this already (CG202, emergency number)
+                if not any(p.path == (side, "qr") and p.severity == "error" for p in problems):
+                    problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
                 continue
             payloads[side] = payload
         face_layout, face_problems = layout.layout_face(

@@ -185,14 +185,25 @@ _SYNTAX_HINTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: hints whose fix is at the opening quote or bracket, not where the parser gave up
+_AT_OPENING = ("end of stream", "expected ',' or")
+
+
 def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
     raw = str(exc.problem or exc.context or "the file is not valid YAML")
     message, fix = f"the file is not valid YAML: {raw}", "check this line and the one above it"
+    mark = exc.problem_mark or exc.context_mark
     for needle, plain, hint in _SYNTAX_HINTS:
         if needle in raw:
             message, fix = plain, hint
+            if needle in _AT_OPENING and exc.context_mark is not None:
+                # the error is found where the file (or list) ends, but the fix is where
+                # the quote or bracket was opened
+                found = exc.problem_mark
+                mark = exc.context_mark
+                if found is not None and found.line != mark.line:
+                    message += f" (it is still open on line {found.line + 1})"
             break
-    mark = exc.problem_mark or exc.context_mark
     location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
     return Problem("CG110", message, "error", fix, (), location)
 
@@ -834,7 +845,8 @@ def _read_csv(csv_path: Path, shown: str, problems: list[Problem],
         source.override = override
         _apply_copies(source, given.get("copies"), own.get(("copies",)))
         sources.append(source)
-    if not sources and not any(p.code == "CG150" for p in problems):
+    has_rows = any(any(cell.strip() for cell in cells) for _line, cells in rows[1:])
+    if not has_rows and not any(p.code == "CG150" for p in problems):
         problem("the variants CSV has no rows", "add one row per variant under the header")
     return sources
 
