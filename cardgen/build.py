@@ -19,7 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from cardgen import config, designs, discretion, layout, limits, links, phones, sheets, text
+from cardgen import (
+    config,
+    designs,
+    discretion,
+    layout,
+    limits,
+    links,
+    phones,
+    printshop,
+    sheets,
+    text,
+)
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
 from cardgen.model import CardSpec, Variant
 from cardgen.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
@@ -125,21 +136,30 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     sheet = attempt(("print", "sheet"), lambda: sheets.load_sheet(spec.print.sheet, base))
     design = attempt(("card", "design"), lambda: designs.load_design(spec.card.design, base))
     fonts = attempt(("card", "font"), lambda: text.load_font_family(spec.card.font, base))
-    if not isinstance(sheet, sheets.Sheet):
-        return None, problems
+    # With an unknown sheet, faces are still laid out on plain paper so that text and QR
+    # problems are reported in the same run.
+    layout_sheet = sheet if isinstance(sheet, sheets.Sheet) else sheets.load_sheet("a4-10up", base)
     size = attempt(("card", "size"), lambda: sheets.resolve_card_size(
-        spec.card.size, spec.card.orientation, sheet))
+        spec.card.size, spec.card.orientation, layout_sheet))
     if not isinstance(size, tuple):
         return None, problems
     card_w, card_h, _corner = size
     duplex = spec.print.duplex if spec.back is not None else "none"
-    geometry = attempt(("print", "sheet"), lambda: sheets.plan_sheet(
-        sheet, card_w, card_h, duplex=duplex,
-        offset=(spec.print.offset.x, spec.print.offset.y),
-        back_offset=(spec.print.back_offset.x, spec.print.back_offset.y),
-        bleed=spec.print.bleed))
-    if not isinstance(geometry, sheets.PageGeometry):
-        return None, problems
+    geometry = None
+    print_shop = False
+    if isinstance(sheet, sheets.Sheet):
+        geometry = attempt(("print", "sheet"), lambda: sheets.plan_sheet(
+            sheet, card_w, card_h, duplex=duplex,
+            offset=(spec.print.offset.x, spec.print.offset.y),
+            back_offset=(spec.print.back_offset.x, spec.print.back_offset.y),
+            bleed=spec.print.bleed))
+    if isinstance(sheet, sheets.Sheet) and isinstance(geometry, sheets.PageGeometry):
+        print_shop = sheet.kind == "print-shop"
+        if print_shop and printshop.wants_crop_marks(spec):
+            geometry = printshop.grow_for_crop_marks(geometry)
+        planned = geometry
+        first_slot = start_at or spec.print.start_at
+        attempt(("print", "start_at"), lambda: sheets.slots_from(first_slot, planned.per_sheet))
     if not isinstance(design, designs.Design) or not isinstance(fonts, text.FontFamily):
         return None, problems
     faces: dict[Side, FaceLayout] = {}
@@ -153,22 +173,23 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
         if target:
             try:
                 payload = links.qr_payload(spec, target, variant.code)
+                payloads[side] = payload
             except ValueError as exc:
-                # the number checks may have said this already (CG202, emergency number)
+                # The number checks usually said it already, with a fix; say it once.
                 if not any(p.path == (side, "qr") and p.severity == "error" for p in problems):
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
-                continue
-            payloads[side] = payload
         face_layout, face_problems = layout.layout_face(
             spec, side, design=design, fonts=fonts, card_w=card_w, card_h=card_h,
             qr_payload=payload, base_dir=base)
         problems += face_problems
         if face_layout is not None:
             faces[side] = face_layout
+            if print_shop:
+                problems += printshop.safe_area_problems(face_layout, side)
     problems += discretion.check_discretion(spec, design)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    del start_at
+    assert isinstance(sheet, sheets.Sheet) and isinstance(geometry, sheets.PageGeometry)
     return PreparedCard(variant, sheet, geometry, faces, payloads), problems
 
 
@@ -205,6 +226,15 @@ def check_campaign(path: Path, options: BuildOptions | None = None) -> list[Prob
     return sorted_problems(checked.problems)
 
 
+def prepare_cards(path: Path, options: BuildOptions | None = None
+                  ) -> tuple[config.LoadedCampaign, list[PreparedCard], list[Problem]]:
+    """Every variant laid out and checked, as `build_campaign` would print it, and the
+    warnings; raises InputError when there are errors (for `preview`, which draws faces)."""
+    checked = _check(path, options or BuildOptions())
+    ProblemList(checked.problems).raise_if_errors()
+    return checked.loaded, checked.cards, checked.problems
+
+
 # --- sheets and pages -------------------------------------------------------------------
 
 
@@ -238,6 +268,7 @@ class _Document:
 
     pages: list[PagePlan] = field(default_factory=list)
     faces: dict[str, FaceLayout] = field(default_factory=dict)
+    double_sided: bool = False
     reports: list[VariantReport] = field(default_factory=list)
 
 
@@ -245,6 +276,9 @@ def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
     sheet, geometry = card.sheet, card.geometry
     spec = card.variant.spec
     if sheet.kind == "print-shop":
+        if printshop.wants_crop_marks(spec):
+            return {"crop_marks": tuple(printshop.print_shop_crop_marks(
+                geometry, spec.print.bleed))}
         return {}
     top = min(s.y for s in geometry.fronts)
     furniture: dict[str, object] = {"label": label}
@@ -279,9 +313,14 @@ def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], 
     if geometry.trim_box is not None:
         extra["trim_box"] = geometry.trim_box
         extra["bleed_box"] = geometry.bleed_box
+        # The back of a print-shop card is trimmed too: it carries the same marks.
+        if "crop_marks" in furniture:
+            extra["crop_marks"] = furniture.pop("crop_marks")
     doc.pages.append(PagePlan(geometry.page_w, geometry.page_h, tuple(fronts),
                               **furniture, **extra))  # type: ignore[arg-type]
-    if backs or (geometry.backs and any(o and "back" in o.faces for o in slot_cards)):
+    if backs or doc.double_sided:
+        # In a double-sided file every front needs its back page, even an empty one, or the
+        # printer pairs the next front with this sheet's back.
         doc.pages.append(PagePlan(geometry.page_w, geometry.page_h, tuple(backs), **extra))  # type: ignore[arg-type]
 
 
@@ -381,7 +420,7 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
     total_pages = 0
     verified = 0
     for number, (name, group) in enumerate(groups):
-        doc = _Document()
+        doc = _Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
             for side, face in card.faces.items():
                 doc.faces[f"{card.variant.id}-{side}"] = face
@@ -393,7 +432,7 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
         fonts = text.load_font_family(first.variant.spec.card.font, loaded.base_dir)
         pdf = render.render_document(
             doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
-            colour_mode=first.variant.spec.print.colour,
+            colour_mode=printshop.colour_mode(first.variant.spec),
             bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop" else 0.0,
             duplex=first.variant.spec.print.duplex)
         if options.verify:
@@ -404,7 +443,7 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
         reports.extend(doc.reports)
         total_pages += len(doc.pages)
     outputs[f"{loaded.slug}.manifest.csv"] = manifest_csv(reports).encode("utf-8")
-    files = write_atomically(options.output_dir, outputs, force=options.force)
+    files = write_atomically(options.output_dir, outputs, protect=not options.force)
     return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
                        verified)
 
@@ -420,6 +459,12 @@ def manifest_csv(reports: Sequence[VariantReport]) -> str:
                          f"{r.first_page}-{r.last_page}", r.file,
                          r.payloads.get("front_qr", ""), r.payloads.get("back_qr", "")])
     return out.getvalue()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 #: how every manifest cardgen writes begins (later columns may be added)
@@ -448,10 +493,12 @@ def _write_part(directory: Path, name: str, data: bytes, parts: list[Path]) -> P
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+    # mkstemp makes files only their owner can read; a PDF is for sharing.
+    os.chmod(part, 0o666 & ~_current_umask())
     return part
 
 
-def _targets(output_dir: Path, outputs: dict[str, bytes], force: bool) -> list[Path]:
+def _targets(output_dir: Path, outputs: dict[str, bytes], protect: bool) -> list[Path]:
     root = output_dir.resolve()
     targets: list[Path] = []
     for name in outputs:
@@ -463,7 +510,7 @@ def _targets(output_dir: Path, outputs: dict[str, bytes], force: bool) -> list[P
         if target.is_dir():
             raise OutputError(f"{target} is a folder, where cardgen would write a file",
                               code="CG903", fix="rename or move that folder, or use -o")
-        if target.exists() and not force and not written_by_cardgen(target):
+        if protect and target.exists() and not written_by_cardgen(target):
             raise OutputError(
                 f"refusing to overwrite {target}: cardgen did not write it", code="CG901",
                 fix="move that file away, choose another folder with -o, or add --force to "
@@ -473,11 +520,12 @@ def _targets(output_dir: Path, outputs: dict[str, bytes], force: bool) -> list[P
 
 
 def write_atomically(output_dir: Path, outputs: dict[str, bytes], *,
-                     force: bool = False) -> list[Path]:
+                     protect: bool = False) -> list[Path]:
     """Writes every file to a temporary name in its folder, then renames them all: a run that
     fails part-way (an error, a full disk, Ctrl-C) leaves the previous files as they were and
-    no partial file. A file that cardgen did not write is not replaced unless `force`."""
-    targets = _targets(output_dir, outputs, force)
+    no partial file. With `protect`, a file cardgen did not write (not its PDF or manifest)
+    is not replaced."""
+    targets = _targets(output_dir, outputs, protect)
     parts: list[Path] = []
     renamed: list[Path] = []
     backups: dict[Path, Path | None] = {}

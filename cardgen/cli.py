@@ -26,7 +26,7 @@ def _echo_problems(problems: list[Problem]) -> None:
         click.secho(str(problem), err=True, fg=colour)
 
 
-def _run(action: Callable[[], T]) -> T:
+def _run(action: Callable[[], T], *, writes: bool = True) -> T:
     """Runs a core call; a CardgenError is printed as located problems and exits with 1."""
     try:
         return action()
@@ -37,7 +37,8 @@ def _run(action: Callable[[], T]) -> T:
         warnings = len(problems) - errors
         click.secho(
             f"{errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}: nothing was written.",
+            f"{warnings} warning{'s' if warnings != 1 else ''}"
+            + (": nothing was written." if writes else "."),
             err=True, fg="red",
         )
         sys.exit(1)
@@ -99,7 +100,7 @@ def check(file: Path, variants_csv: Path | None, strict: bool) -> None:
     from cardgen.build import BuildOptions, check_campaign
 
     problems = _run(lambda: check_campaign(
-        file, BuildOptions(strict=strict, variants_csv=variants_csv)))
+        file, BuildOptions(strict=strict, variants_csv=variants_csv)), writes=False)
     _echo_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
@@ -118,6 +119,127 @@ def schema() -> None:
     from cardgen.model import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("-i", "--interactive", is_flag=True,
+              help="Ask for the campaign name, local helplines and link.")
+def init(directory: Path, interactive: bool) -> None:
+    """Write a commented starter DIRECTORY/cards.yaml that builds as it is."""
+    from cardgen import starter
+
+    answers = starter.ask_answers(_click_ask) if interactive else None
+    written = _run(lambda: starter.write_starter(directory, answers))
+    for path in written:
+        click.echo(f"wrote {path}")
+    cards = directory / starter.CARDS_FILE
+    click.echo(f"Next: edit {cards}, then run\n    cardgen preview {cards}\n"
+               f"    cardgen build {cards}")
+
+
+def _click_ask(question: str, default: str | None, check: Callable[[str], str]) -> str:
+    """Prompts until `check` accepts the answer, saying what to change after each refusal."""
+    def value_proc(text: str) -> str:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    return str(click.prompt(question, default=default, value_proc=value_proc,
+                            show_default=bool(default)))
+
+
+@main.command()
+@input_file
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True,
+              help="Pictures go in OUTPUT/preview/.")
+@click.option("--variant", "variants", multiple=True, metavar="ID",
+              help="Only this variant (repeatable).")
+@click.option("--variants", "variants_csv", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="A CSV of variants, one a row.")
+@click.option("--dpi", type=int, default=None, help="Resolution [default: 150, sheets 100].")
+@click.option("--sheet", is_flag=True, help="Picture the first printed sheet instead.")
+def preview(file: Path, output_dir: Path, variants: tuple[str, ...],
+            variants_csv: Path | None, dpi: int | None, sheet: bool) -> None:
+    """PNG pictures of each face of each card, drawn by the same code that prints."""
+    from cardgen.preview import preview_faces, preview_sheets
+
+    make = preview_sheets if sheet else preview_faces
+    chosen = dpi or (100 if sheet else 150)
+    result = _run(lambda: make(file, output_dir, variants=variants, dpi=chosen,
+                               variants_csv=variants_csv))
+    _echo_problems(list(result.warnings))
+    for path in result.files:
+        click.echo(f"wrote {path}")
+
+
+@main.group("list")
+def list_() -> None:
+    """What is built in: designs, sheets, sizes, fonts."""
+
+
+@list_.command("designs")
+@click.option("--preview", "contact_sheet", is_flag=True,
+              help="Also write OUTPUT/designs.png picturing every design.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True, help="Folder for designs.png.")
+def list_designs(contact_sheet: bool, output_dir: Path) -> None:
+    """Built-in card designs (card.design)."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(_run(catalog.designs_table)))
+    if contact_sheet:
+        from cardgen.build import write_atomically
+
+        png = _run(catalog.designs_contact_sheet)
+        for path in _run(lambda: write_atomically(output_dir, {"designs.png": png})):
+            click.echo(f"wrote {path}")
+
+
+@list_.command("sizes")
+def list_sizes() -> None:
+    """Card size presets (card.size)."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(catalog.sizes_table()))
+
+
+@list_.command("fonts")
+def list_fonts() -> None:
+    """Fonts that need no file of yours (card.font)."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(catalog.fonts_table()))
+
+
+@list_.command("sheets")
+def list_sheets() -> None:
+    """Built-in sheets: page, card size, cards per sheet, equivalent product codes."""
+    from cardgen import catalog
+
+    click.echo(catalog.format_table(catalog.sheets_table()))
+    click.echo("\nprint.sheet takes a sheet name or any of its product codes, or the path to "
+               "your own sheet .json file.")
+
+
+@main.command()
+@click.option("--sheet", "sheet", required=True, metavar="NAME",
+              help="Card-stock sheet: name, product code or your own .json file.")
+@click.option("--duplex", type=click.Choice(["long-edge", "short-edge"]), is_flag=False,
+              flag_value="long-edge", default=None,
+              help="Add a back page (long-edge unless you say short-edge).")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True, help="Folder for the PDF.")
+def calibrate(sheet: str, duplex: str | None, output_dir: Path) -> None:
+    """A test page to measure your printer's offset on card stock."""
+    from cardgen.calibrate import write_calibration
+
+    path = _run(lambda: write_calibration(sheet, output_dir, duplex=duplex or "none"))
+    click.echo(f"wrote {path}")
+    click.echo("Print it at Actual size (100 %), read the scales where the real cuts cross "
+               "them, and write the numbers as print.offset (see the page).")
 
 
 if __name__ == "__main__":

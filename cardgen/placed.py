@@ -131,6 +131,28 @@ class Ruler:
 
 
 @dataclass(frozen=True)
+class Scale:
+    """A short millimetre scale for reading a printer's offset: zero at (x, y), ticks every
+    0.5 mm out to `half` mm either side along `axis`, whole millimetres numbered (+ is right
+    for "x", down for "y")."""
+
+    x: float
+    y: float
+    axis: Literal["x", "y"]
+    half: float = 3.0
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A line of instructions on the page: left end of its baseline, mm from the top-left."""
+
+    x: float
+    y: float
+    text: str
+    size_pt: float = 5.5
+
+
+@dataclass(frozen=True)
 class PagePlan:
     """One PDF page: its size, the faces on it, crop marks and the print-check furniture."""
 
@@ -146,3 +168,5 @@ class PagePlan:
     outlines: tuple[tuple[float, float, float, float], ...] = ()
     crosses: tuple[tuple[float, float], ...] = ()
     notes: tuple[str, ...] = ()
+    scales: tuple[Scale, ...] = ()
+    texts: tuple[PageText, ...] = ()

@@ -30,12 +30,15 @@ from cardgen.placed import (
     QrItem,
     RectItem,
     RuleItem,
+    Scale,
     TextItem,
 )
 from cardgen.qr import dark_runs
 from cardgen.units import Colour, mm_to_pt
 
 ColourMode = Literal["rgb", "cmyk"]
+#: Text at least this dark (K of its CMYK) prints as 100 % K in CMYK output.
+TEXT_BLACK_K = 0.8
 _registered: dict[str, Path] = {}
 
 
@@ -78,6 +81,14 @@ class _Painter:
             self.canvas.setStrokeColorCMYK(*colour.as_cmyk())
         else:
             self.canvas.setStrokeColorRGB(colour.r, colour.g, colour.b)
+
+    def text_fill(self, colour: Colour) -> None:
+        """Text colour; in CMYK, near-black text is 100 % K alone: small type in four inks
+        blurs when the plates are a hair out of register."""
+        if self.mode == "cmyk" and colour.as_cmyk()[3] >= TEXT_BLACK_K:
+            self.canvas.setFillColorCMYK(0, 0, 0, 1)
+        else:
+            self.fill(colour)
 
     def black_fill_operator(self) -> str:
         return "0 0 0 1 k" if self.mode == "cmyk" else "0 g"
@@ -126,7 +137,7 @@ def _draw_face(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float
             canvas.line(mm_to_pt(item.x1), h - mm_to_pt(item.y1),
                         mm_to_pt(item.x2), h - mm_to_pt(item.y2))
         elif isinstance(item, TextItem):
-            painter.fill(item.colour)
+            painter.text_fill(item.colour)
             canvas.setFont(register_font(item.font), item.size_pt)
             x, y = mm_to_pt(item.x), h - mm_to_pt(item.baseline)
             if item.align == "center":
@@ -214,12 +225,53 @@ def _draw_furniture(canvas: Canvas, page: PagePlan, font: FontRef, painter: _Pai
         canvas.setFont(name, 5.5)
         lx, ly = page.label_xy
         canvas.drawRightString(mm_to_pt(lx), page_h - mm_to_pt(ly), page.label)
+    for scale in page.scales:
+        _draw_scale(canvas, scale, page_h, name)
+    for line in page.texts:
+        canvas.setFont(name, line.size_pt)
+        canvas.drawString(mm_to_pt(line.x), page_h - mm_to_pt(line.y), line.text)
     if page.notes:
         canvas.setFont(name, 9)
         y = page_h - mm_to_pt(20)
         for note in page.notes:
             canvas.drawString(mm_to_pt(15), y, note)
             y -= 12
+
+
+def _draw_scale(canvas: Canvas, scale: Scale, page_h: float, font_name: str) -> None:
+    """Ticks across a cut line; the number where the real cut crosses is the offset. Even
+    millimetres are numbered on one side of the line and odd ones on the other, so the
+    numbers stay apart at 1 mm spacing."""
+    steps = round(scale.half * 2)
+    canvas.setFont(font_name, 3.5)
+    for step in range(-steps, steps + 1):
+        at = step / 2
+        tick = 1.8 if step == 0 else (1.2 if step % 2 == 0 else 0.7)
+        canvas.setLineWidth(0.25 if step == 0 else 0.15)
+        label = "0" if step == 0 else f"{at:+g}"
+        side = 1 if (step // 2) % 2 == 0 else -1
+        if scale.axis == "x":
+            x, y = mm_to_pt(scale.x + at), page_h - mm_to_pt(scale.y)
+            canvas.line(x, y - mm_to_pt(tick), x, y + mm_to_pt(tick))
+            if step % 2 == 0:
+                ly = y - mm_to_pt(tick + 1.4) if side > 0 else y + mm_to_pt(tick + 0.4)
+                canvas.drawCentredString(x, ly, label)
+        else:
+            x, y = mm_to_pt(scale.x), page_h - mm_to_pt(scale.y + at)
+            canvas.line(x - mm_to_pt(tick), y, x + mm_to_pt(tick), y)
+            if step % 2 == 0:
+                if side > 0:
+                    canvas.drawString(x + mm_to_pt(tick + 0.4), y - 1.2, label)
+                else:
+                    canvas.drawRightString(x - mm_to_pt(tick + 0.4), y - 1.2, label)
+    canvas.setLineWidth(0.15)
+    if scale.axis == "x":
+        y = page_h - mm_to_pt(scale.y)
+        canvas.line(mm_to_pt(scale.x - scale.half), y, mm_to_pt(scale.x + scale.half), y)
+    else:
+        x = mm_to_pt(scale.x)
+        canvas.line(x, page_h - mm_to_pt(scale.y - scale.half), x,
+                    page_h - mm_to_pt(scale.y + scale.half))
 
 
 def render_document(

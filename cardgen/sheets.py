@@ -652,3 +652,39 @@ def slots_from(start_at: int, per_sheet: int) -> range:
             fix=f"set print.start_at to a number from 1 to {per_sheet}",
         )
     return range(start_at - 1, per_sheet)
+
+
+# --- listing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetListing:
+    """One built-in sheet as `cardgen list sheets` shows it."""
+
+    id: str
+    name: str
+    page: str
+    card: str
+    per_sheet: str
+    codes: tuple[str, ...]
+
+
+def list_sheets() -> list[SheetListing]:
+    """Every built-in sheet, described in words a user checks against the packet: the page,
+    the card size (card stock fixes it), cards per sheet and equivalent product codes."""
+    rows: list[SheetListing] = []
+    for sheet in _builtin():
+        if sheet.kind == "print-shop":
+            page, card, per = "card + bleed", "any", "1"
+        else:
+            label = f"{sheet.page} " if sheet.page else ""
+            page = f"{label}{_fmt(sheet.page_w, sheet.page_h)}"
+            if sheet.card_w is not None and sheet.card_h is not None:
+                # To 0.1 mm, as printed on the packet (the geometry keeps every digit).
+                card = _fmt(round(sheet.card_w, 1), round(sheet.card_h, 1))
+                per = str(sheet.per_sheet)
+            else:
+                card, per = "any (crop marks)", f"up to {sheet.per_sheet}"
+        codes = tuple(dict.fromkeys(sheet.product_codes))
+        rows.append(SheetListing(sheet.id, sheet.name, page, card, per, codes))
+    return rows

@@ -154,3 +154,34 @@ def test_single_sided_card_has_no_back_pages(tmp_path: Path) -> None:
     assert len(page_sizes_mm(out / "chain-for-change.pdf")) == 3
     decoded = decode_page(out / "chain-for-change.pdf", 0)
     assert decoded == ["https://www.childline.org.uk/"] * 10
+
+
+def test_output_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    """Regression: files were written 0600 (mkstemp's default), unreadable to other users."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = build(EXAMPLES / "youth-group.yaml", tmp_path / "out")
+    finally:
+        os.umask(old)
+    for name in ("chain-for-change.pdf", "chain-for-change.manifest.csv"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644
+
+
+def test_single_sided_variant_keeps_duplex_pairs(examples: Path, tmp_path: Path) -> None:
+    """Regression: a variant without a back made the next variant's backs print behind the
+    wrong fronts, because its sheet had no back page."""
+    source = examples / "neglect-matters.yaml"
+    source.write_text(source.read_text().replace("copies: 100", "copies: 10") + """
+variants:
+  - {id: plain, back: null}
+  - {id: full}
+""")
+    out = build(source, tmp_path / "out")
+    pdf = out / "neglect-matters.pdf"
+    assert len(page_sizes_mm(pdf)) == 4
+    assert placed_forms(pdf, 1) == []
+    assert {f.name for f in placed_forms(pdf, 2)} == {"/FormXob.Ffull_front"}
+    assert {f.name for f in placed_forms(pdf, 3)} == {"/FormXob.Ffull_back"}

@@ -104,3 +104,46 @@ def test_schema_is_json() -> None:
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert "campaign" in schema["properties"]
+
+
+def test_problems_from_every_stage_reported_together(tmp_path: Path) -> None:
+    """Regression: an unknown sheet or a bad QR target used to hide text and glyph problems."""
+    path = write(tmp_path, """\
+campaign: Test
+card:
+  colours: {ink: "#777777"}
+front:
+  title: Need to talk? \u4e2d
+  qr: police
+helplines:
+  police: {name: Police, phone: "999"}
+print:
+  sheet: avery-c3201
+""")
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1
+    out = result.output
+    assert "cards.yaml:3:" in out and "4.48:1" in out          # contrast
+    assert "cards.yaml:5:" in out and "U+4E2D" in out          # missing glyph
+    assert "cards.yaml:6:7" in out and "999" in out            # emergency number in a QR
+    assert "cards.yaml:10:10" in out and "avery-c32011" in out  # unknown sheet, with suggestion
+    assert out.count("emergency number") == 1
+
+
+def test_list_sheets_shows_every_sheet_with_its_codes() -> None:
+    from cardgen.sheets import builtin_sheets
+
+    result = run_cli("list", "sheets")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["sheet", "page", "card", "(mm)", "cards", "a", "sheet", "also",
+                                "sold", "as"]
+    for sheet in builtin_sheets():
+        assert any(line.startswith(sheet.id + " ") for line in lines), sheet.id
+    row_5371 = next(line for line in lines if line.startswith("avery-5371 "))
+    assert "Letter 215.9 x 279.4 mm" in row_5371 and "88.9 x 50.8 mm" in row_5371
+    assert " 10 " in row_5371 and "5911" in row_5371 and "8871" in row_5371
+    row_l7414 = next(line for line in lines if line.startswith("avery-l7414 "))
+    assert "90 x 52 mm" in row_l7414
+    row_c32015 = next(line for line in lines if line.startswith("avery-c32015 "))
+    assert "85 x 54 mm" in row_c32015 and " 8 " in row_c32015

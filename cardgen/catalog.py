@@ -1,0 +1,131 @@
+"""`cardgen list`: what is built in (designs, card sizes, fonts, sheets) as readable tables,
+and a contact sheet picturing every built-in design.
+
+Tables are plain rows of text so the command line only prints them; the contact sheet is
+the starter card (templates/starter.yaml) drawn in each design by the printing renderer.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+Table = tuple[tuple[str, ...], list[tuple[str, ...]]]
+
+
+def format_table(table: Table) -> str:
+    """Left-aligned columns under a header and a rule; the last column is not padded."""
+    headers, rows = table
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [c.ljust(w) for c, w in zip(cells[:-1], widths[:-1], strict=True)]
+        return "  ".join([*padded, cells[-1]]).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def _mm(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def designs_table() -> Table:
+    from cardgen.designs import builtin_designs
+
+    rows: list[tuple[str, ...]] = [
+        (d.name, d.description.strip().split("\n")[0]) for d in builtin_designs()]
+    return ("design", "what it looks like"), rows
+
+
+def sizes_table() -> Table:
+    from cardgen.sheets import DEFAULT_SIZE, SIZE_PRESETS
+
+    rows: list[tuple[str, ...]] = []
+    for name, (w, h, r) in SIZE_PRESETS.items():
+        notes = "default" if name == DEFAULT_SIZE else ""
+        rows.append((name, f"{_mm(h)} × {_mm(w)} mm", f"{_mm(r)} mm" if r else "square",
+                     notes))
+    return ("size", "long × short side", "corners", "notes"), rows
+
+
+def fonts_table(*, system: bool = True) -> Table:
+    from cardgen.fontdb import available_faces
+
+    weights: dict[str, set[str]] = {}
+    scripts: dict[str, set[str]] = {}
+    sources: dict[str, str] = {}
+    for face in available_faces(system=system):
+        weights.setdefault(face.family, set()).add("bold" if face.bold else "regular")
+        scripts.setdefault(face.family, set()).update(face.scripts)
+        sources.setdefault(face.family, face.source)
+    rows: list[tuple[str, ...]] = []
+    for family in weights:
+        covered = sorted(scripts[family])
+        shown = ", ".join(covered[:4]) + (f" +{len(covered) - 4}" if len(covered) > 4 else "")
+        rows.append((family, ", ".join(sorted(weights[family], reverse=True)), shown,
+                     sources[family]))
+    return ("font", "weights", "scripts", "from"), rows
+
+
+def sheets_table() -> Table:
+    from cardgen.sheets import list_sheets
+
+    rows: list[tuple[str, ...]] = [(r.id, r.page, r.card, r.per_sheet, ", ".join(r.codes) or "-")
+                                   for r in list_sheets()]
+    return ("sheet", "page", "card (mm)", "cards a sheet", "also sold as"), rows
+
+
+# --- the designs contact sheet -----------------------------------------------------------
+
+
+def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
+    """The starter card in `design`: PNG bytes of its front, then its back."""
+    from cardgen.build import prepare_cards
+    from cardgen.preview import face_pdf
+    from cardgen.starter import starter_text
+    from cardgen.verify import render_page_png
+
+    source = scratch / f"{design}.yaml"
+    source.write_text(starter_text().replace("design: discreet", f"design: {design}", 1),
+                      encoding="utf-8")
+    loaded, cards, _ = prepare_cards(source)
+    pdf, sides = face_pdf(cards[0], loaded.base_dir)
+    pngs = []
+    for index in range(len(sides)):
+        target = scratch / f"{design}-{index}.png"
+        render_page_png(pdf, index, dpi, target)
+        pngs.append(target.read_bytes())
+    return pngs
+
+
+def designs_contact_sheet(dpi: int = 100) -> bytes:
+    """One PNG: each built-in design (a column) with the starter card's front and back."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from cardgen.designs import builtin_names
+    from cardgen.text import builtin_fonts
+
+    names = builtin_names()
+    pad, label_h = 24, 40
+    with tempfile.TemporaryDirectory(prefix="cardgen-designs-") as folder:
+        faces = {name: [Image.open(io.BytesIO(b)).convert("RGB")
+                        for b in _design_faces(name, dpi, Path(folder))] for name in names}
+    cell_w = max(im.width for ims in faces.values() for im in ims)
+    cell_h = max(im.height for ims in faces.values() for im in ims)
+    sheet = Image.new("RGB", (pad + len(names) * (cell_w + pad),
+                              label_h + pad + 2 * (cell_h + pad)), "#e9e7ee")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.truetype(str(builtin_fonts()[0].bold.path), 22)
+    for column, name in enumerate(names):
+        x = pad + column * (cell_w + pad)
+        draw.text((x, pad // 2), name, fill="#1d1d1b", font=font)
+        for row, image in enumerate(faces[name]):
+            y = label_h + pad + row * (cell_h + pad)
+            draw.rectangle((x - 1, y - 1, x + image.width, y + image.height), outline="#9a96a3")
+            sheet.paste(image, (x, y))
+    out = io.BytesIO()
+    sheet.save(out, format="PNG", optimize=True, dpi=(dpi, dpi))
+    return out.getvalue()
