@@ -19,7 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from cardgen import config, designs, layout, links, phones, printshop, sheets, text
+from cardgen import (
+    config,
+    designs,
+    discretion,
+    layout,
+    limits,
+    links,
+    phones,
+    printshop,
+    sheets,
+    text,
+)
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
 from cardgen.model import CardSpec, Variant
 from cardgen.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
@@ -43,6 +54,7 @@ class BuildOptions:
     start_at: int | None = None
     verify: bool = True
     today: dt.date | None = None
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,6 +186,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
             faces[side] = face_layout
             if print_shop:
                 problems += printshop.safe_area_problems(face_layout, side)
+    problems += discretion.check_discretion(spec, design)
     if any(p.severity == "error" for p in problems):
         return None, problems
     assert isinstance(sheet, sheets.Sheet) and isinstance(geometry, sheets.PageGeometry)
@@ -185,6 +198,10 @@ def _check(path: Path, options: BuildOptions) -> _Checked:
         path, variants_csv=options.variants_csv, only_variants=options.only_variants)
     today = options.today or dt.date.today()
     collected = ProblemList(list(loaded.warnings))
+    too_many = limits.cards_problem(sum(v.copies or 0 for v in loaded.variants),
+                                    loaded.locate(None, ("print", "copies")))
+    if too_many is not None:
+        raise InputError([*collected.items, too_many])
     cards: list[PreparedCard] = []
     for variant in loaded.variants:
         card, problems = _prepare(variant, loaded, today, options.start_at)
@@ -426,7 +443,7 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
         reports.extend(doc.reports)
         total_pages += len(doc.pages)
     outputs[f"{loaded.slug}.manifest.csv"] = manifest_csv(reports).encode("utf-8")
-    files = write_atomically(options.output_dir, outputs)
+    files = write_atomically(options.output_dir, outputs, protect=not options.force)
     return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
                        verified)
 
@@ -450,35 +467,113 @@ def _current_umask() -> int:
     return mask
 
 
-def write_atomically(output_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
-    """Writes every file to a temporary name in its folder, then renames them all: a run that
-    fails part-way leaves the previous files as they were and no partial file."""
-    written: list[tuple[Path, Path]] = []
+#: how every manifest cardgen writes begins (later columns may be added)
+MANIFEST_START = b"variant,code,copies,"
+
+
+def written_by_cardgen(path: Path) -> bool:
+    """Whether the file at `path` is one cardgen wrote: a PDF whose /Creator is cardgen, or
+    a manifest starting with cardgen's header line. Anything else is the user's."""
     try:
-        for name, data in outputs.items():
-            target = (output_dir / name).resolve()
-            if output_dir.resolve() not in target.parents:
-                raise OutputError(f"refusing to write {target} outside {output_dir}")
+        with path.open("rb") as handle:
+            head = handle.read(len(MANIFEST_START))
+            if head.startswith(b"%PDF-"):
+                return b"/Creator (cardgen)" in head + handle.read()
+    except OSError:
+        return False
+    return head == MANIFEST_START
+
+
+def _write_part(directory: Path, name: str, data: bytes, parts: list[Path]) -> Path:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+    part = Path(tmp_name)
+    # listed before writing, so a write that fails half-way is cleaned up too
+    parts.append(part)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    # mkstemp makes files only their owner can read; a PDF is for sharing.
+    os.chmod(part, 0o666 & ~_current_umask())
+    return part
+
+
+def _targets(output_dir: Path, outputs: dict[str, bytes], protect: bool) -> list[Path]:
+    root = output_dir.resolve()
+    targets: list[Path] = []
+    for name in outputs:
+        target = (output_dir / name).resolve()
+        if root not in target.parents:
+            raise OutputError(f"refusing to write {target} outside {output_dir}", code="CG902",
+                              fix="use variant ids and a campaign name made of letters, "
+                              "digits, '-' and '_'")
+        if target.is_dir():
+            raise OutputError(f"{target} is a folder, where cardgen would write a file",
+                              code="CG903", fix="rename or move that folder, or use -o")
+        if protect and target.exists() and not written_by_cardgen(target):
+            raise OutputError(
+                f"refusing to overwrite {target}: cardgen did not write it", code="CG901",
+                fix="move that file away, choose another folder with -o, or add --force to "
+                "replace it")
+        targets.append(target)
+    return targets
+
+
+def write_atomically(output_dir: Path, outputs: dict[str, bytes], *,
+                     protect: bool = False) -> list[Path]:
+    """Writes every file to a temporary name in its folder, then renames them all: a run that
+    fails part-way (an error, a full disk, Ctrl-C) leaves the previous files as they were and
+    no partial file. With `protect`, a file cardgen did not write (not its PDF or manifest)
+    is not replaced."""
+    targets = _targets(output_dir, outputs, protect)
+    parts: list[Path] = []
+    renamed: list[Path] = []
+    backups: dict[Path, Path | None] = {}
+    try:
+        for target, data in zip(targets, outputs.values(), strict=True):
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                       dir=target.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            # mkstemp makes files only their owner can read; a PDF is for sharing.
-            os.chmod(tmp_name, 0o666 & ~_current_umask())
-            written.append((Path(tmp_name), target))
-        for part, target in written:
+            _write_part(target.parent, target.name, data, parts)
+        # keep the previous files (hard links, no copying) until every rename is done, so
+        # the set of files is replaced as a whole or not at all
+        for target in targets:
+            backups[target] = None
+            if target.exists():
+                backup = target.with_name(f".{target.name}.previous.part")
+                backup.unlink(missing_ok=True)
+                os.link(target, backup)
+                backups[target] = backup
+        for part, target in zip(parts, targets, strict=True):
+            # listed first: an interrupt right after the rename must still undo it (undoing
+            # a rename that did not happen is harmless)
+            renamed.append(target)
             os.replace(part, target)
-    except OSError as exc:
-        for part, _target in written:
-            part.unlink(missing_ok=True)
-        raise OutputError(f"could not write to {output_dir}: {exc.strerror or exc}",
-                          fix="choose another folder with -o, or free some disk space") from exc
-    except BaseException:
-        for part, _target in written:
-            part.unlink(missing_ok=True)
+    except BaseException as exc:
+        _roll_back(parts, renamed, backups)
+        if isinstance(exc, OSError):
+            raise OutputError(f"could not write to {output_dir}: {exc.strerror or exc}",
+                              fix="choose another folder with -o, or free some disk space"
+                              ) from exc
         raise
-    return [target for _part, target in written]
+    for kept in backups.values():
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+    return targets
+
+
+def _roll_back(parts: list[Path], renamed: list[Path],
+               backups: dict[Path, Path | None]) -> None:
+    """Undoes a write: temporary files go, renamed targets get their previous file back."""
+    for part in parts:
+        part.unlink(missing_ok=True)
+    for target in renamed:
+        backup = backups.get(target)
+        if backup is not None:
+            os.replace(backup, target)
+        else:
+            target.unlink(missing_ok=True)
+    for backup in backups.values():
+        if backup is not None:
+            backup.unlink(missing_ok=True)
 
 
 __all__ = [

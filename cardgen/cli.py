@@ -66,14 +66,16 @@ input_file = click.argument(
               path_type=Path), help="A CSV of variants, one a row.")
 @click.option("--start-at", type=click.IntRange(min=1), help="First slot on the first sheet.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--force", is_flag=True,
+              help="Replace output files even if cardgen did not write them.")
 def build(file: Path, output_dir: Path, split: bool, variants: tuple[str, ...],
-          variants_csv: Path | None, start_at: int | None, strict: bool) -> None:
+          variants_csv: Path | None, start_at: int | None, strict: bool, force: bool) -> None:
     """Validate, render and verify FILE; write the PDF(s) and a manifest."""
     from cardgen.build import BuildOptions, build_campaign
 
     options = BuildOptions(output_dir=output_dir, split=split, strict=strict,
                            only_variants=variants, variants_csv=variants_csv,
-                           start_at=start_at)
+                           start_at=start_at, force=force)
     result = _run(lambda: build_campaign(file, options))
     _echo_problems(list(result.warnings))
     surplus = sum(v.surplus for v in result.variants)

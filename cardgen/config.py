@@ -27,6 +27,10 @@ CG133   a face with nothing on it
 CG134   warning: a helpline or link that no card prints
 CG140   a variant is malformed (no id, unsafe id or code, not a mapping, unknown id)
 CG150   the variants CSV cannot be used (missing, not UTF-8, ragged row, bad header)
+CG115   an invisible or direction-changing character in a text value (see `hygiene`)
+CG116   a text value too long for any card (see `hygiene`)
+CG160   the YAML or CSV file is bigger than `limits` allows
+CG161   more variants than `limits` allows
 ======  ==============================================================================
 """
 
@@ -48,6 +52,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from cardgen import hygiene, limits
 from cardgen.errors import CardgenError, DocPath, InputError, Location, Problem, ProblemList
 from cardgen.model import CardSpec, Variant, slugify
 
@@ -180,14 +185,25 @@ _SYNTAX_HINTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: hints whose fix is at the opening quote or bracket, not where the parser gave up
+_AT_OPENING = ("end of stream", "expected ',' or")
+
+
 def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
     raw = str(exc.problem or exc.context or "the file is not valid YAML")
     message, fix = f"the file is not valid YAML: {raw}", "check this line and the one above it"
+    mark = exc.problem_mark or exc.context_mark
     for needle, plain, hint in _SYNTAX_HINTS:
         if needle in raw:
             message, fix = plain, hint
+            if needle in _AT_OPENING and exc.context_mark is not None:
+                # the error is found where the file (or list) ends, but the fix is where
+                # the quote or bracket was opened
+                found = exc.problem_mark
+                mark = exc.context_mark
+                if found is not None and found.line != mark.line:
+                    message += f" (it is still open on line {found.line + 1})"
             break
-    mark = exc.problem_mark or exc.context_mark
     location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
     return Problem("CG110", message, "error", fix, (), location)
 
@@ -724,6 +740,10 @@ def _read_csv(csv_path: Path, shown: str, problems: list[Problem],
         problems.append(Problem("CG150", message, "error", fix, (),
                                 Location(shown, line, None, column)))
 
+    too_big = limits.file_size_problem(csv_path, limits.MAX_CSV_BYTES, "variants CSV", shown)
+    if too_big is not None:
+        problems.append(too_big)
+        return []
     try:
         raw = csv_path.read_bytes()
     except OSError as exc:
@@ -825,7 +845,8 @@ def _read_csv(csv_path: Path, shown: str, problems: list[Problem],
         source.override = override
         _apply_copies(source, given.get("copies"), own.get(("copies",)))
         sources.append(source)
-    if not sources and not any(p.code == "CG150" for p in problems):
+    has_rows = any(any(cell.strip() for cell in cells) for _line, cells in rows[1:])
+    if not has_rows and not any(p.code == "CG150" for p in problems):
         problem("the variants CSV has no rows", "add one row per variant under the header")
     return sources
 
@@ -853,6 +874,7 @@ def _check_unique(sources: list[_Source], problems: list[Problem]) -> None:
 
 
 def _read_text(path: Path) -> str:
+    limits.check_file_size(path, limits.MAX_YAML_BYTES, "campaign file")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -890,6 +912,7 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             "CG114", f"the top level must be keys such as 'campaign:' and 'front:', "
             f"not {_describe(data)}", "error", "start from `cardgen init`", (),
             index[()].at())])
+    problems += hygiene.check_values(data, _where_in(index))
     base_dir = path.parent
     top = {k: v for k, v in data.items() if k not in ("variants", "variants_csv")}
     campaign = data.get("campaign")
@@ -911,7 +934,13 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
                                 "write the path of the CSV, relative to this file",
                                 ("variants_csv",), csv_at))
     if csv_path is not None:
-        sources += _read_csv(csv_path, str(csv_path), problems, csv_at)
+        csv_sources = _read_csv(csv_path, str(csv_path), problems, csv_at)
+        for source in csv_sources:
+            problems += hygiene.check_values(source.override, _where_in(source.index))
+        sources += csv_sources
+    too_many = limits.variants_problem(len(sources), index[()].at() if () in index else None)
+    if too_many is not None:
+        raise InputError([*problems, too_many])
     _check_unique(sources, problems)
 
     has_variants = bool(sources) or any(p.code in ("CG140", "CG150") for p in problems)
@@ -972,6 +1001,14 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
     collected = ProblemList(problems + warnings)
     collected.raise_if_errors()
     return LoadedCampaign(path, base_dir, slug, tuple(variants), tuple(warnings), locator)
+
+
+def _where_in(index: Index) -> typing.Callable[[DocPath], Location | None]:
+    def where(path: DocPath) -> Location | None:
+        spot = index.get(path)
+        return spot.at() if spot is not None else None
+
+    return where
 
 
 def _written(own: Index, top: Index) -> typing.Callable[[DocPath], bool]:

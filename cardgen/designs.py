@@ -171,6 +171,9 @@ class _DesignFile(_Model):
     styles: dict[str, Any] = Field(default_factory=dict)
     front: dict[str, Any]
     back: dict[str, Any]
+    #: the card must not give away what it is for on `seen_face` (see cardgen.discretion)
+    discreet: bool = False
+    seen_face: Side = "front"
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,8 @@ class Design:
     front: FaceDesign
     back: FaceDesign
     source: Path | None = None
+    discreet: bool = False
+    seen_face: Side = "front"
 
     def face(self, side: Side) -> FaceDesign:
         return self.front if side == "front" else self.back
@@ -262,6 +267,8 @@ def _parse(path: Path) -> Design:
         front=faces["front"],
         back=faces["back"],
         source=path,
+        discreet=top.discreet,
+        seen_face=top.seen_face,
     )
 
 

@@ -105,6 +105,10 @@ class CardSettings(Model):
     qr_error_correction: ErrorCorrection = Field(
         default="M", description="QR error correction: L, M (default), Q or H."
     )
+    discretion_words: list[Text] = Field(
+        default_factory=list,
+        description="More words that must not show on the seen face of a discreet design.",
+    )
 
 
 class Face(Model):

@@ -20,6 +20,7 @@ Problem codes (all with a path such as ("helplines", id, "phone")):
 - CG210 warning: `verified_on` is in the future.
 - CG211 error: a national number that is not valid for the region but is for another
   country: it needs its +country code.
+- CG212 error: `region` is not a country code libphonenumber knows (UK for GB).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _STALE_AFTER = dt.timedelta(days=365)
 _MOBILE_TYPES = frozenset({pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 NumberField = Literal["phone", "sms", "whatsapp"]
+#: country codes people write that ISO 3166 spells otherwise
+_REGION_MISTAKES = {"UK": "GB for the United Kingdom", "EL": "GR for Greece",
+                    "EN": "GB for England", "WA": "GB for Wales"}
 
 
 class NumberError(ValueError):
@@ -256,6 +260,13 @@ def check_helplines(spec: CardSpec, *, today: dt.date) -> list[Problem]:
     """Every problem with the card's helpline numbers and dates, errors and warnings."""
     problems: list[Problem] = []
     region = spec.region.upper()
+    if region not in pn.SUPPORTED_REGIONS:
+        # every number would be "not valid for UK": say what is really wrong, once
+        better = _REGION_MISTAKES.get(region)
+        return [Problem(
+            "CG212", f"region '{spec.region}' is not an ISO 3166 country code", "error",
+            f"use {better}" if better else "use the two-letter code of the country, such as "
+            "GB, IE or US", ("region",))]
     faces = [("front", spec.front)] + ([("back", spec.back)] if spec.back else [])
     qr_targets = {face.qr for _, face in faces if face.qr}
     for hid, helpline in spec.helplines.items():

@@ -24,3 +24,12 @@ def examples(tmp_path: Path) -> Path:
 
 def run_cli(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+# Other suites share the machine: generating examples can be slow, and a health check that
+# fails on a busy machine says nothing about cardgen.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("cardgen", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("cardgen")

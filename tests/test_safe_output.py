@@ -1,0 +1,187 @@
+"""Safe output: nothing lost, nothing partial, nothing written outside the output folder."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+from cardgen import build
+from cardgen.errors import OutputError
+
+CARD = """\
+campaign: Safe output
+front:
+  title: Need to talk?
+  qr: hub
+links:
+  hub:
+    url: https://example.org/help
+print:
+  copies: {copies}
+"""
+
+
+def campaign(tmp_path: Path, copies: int = 10) -> Path:
+    path = tmp_path / "cards.yaml"
+    path.write_text(CARD.format(copies=copies), encoding="utf-8")
+    return path
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    """A campaign built once (10 cards), then edited to 20 cards; the first run's files."""
+    path = campaign(tmp_path)
+    out = tmp_path / "out"
+    assert run_cli("build", str(path), "-o", str(out)).exit_code == 0
+    before = files(out)
+    assert set(before) == {"safe-output.pdf", "safe-output.manifest.csv"}
+    campaign(tmp_path, copies=20)
+    return path, out, before
+
+
+def test_rebuild_replaces_cardgen_files(previous: tuple[Path, Path, dict[str, bytes]]) -> None:
+    path, out, before = previous
+    result = run_cli("build", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    after = files(out)
+    assert set(after) == set(before)
+    assert after["safe-output.pdf"] != before["safe-output.pdf"]
+    assert b",20,20," in after["safe-output.manifest.csv"]
+
+
+@pytest.mark.parametrize("name", ["safe-output.pdf", "safe-output.manifest.csv"])
+def test_a_file_cardgen_did_not_write_is_kept_unless_force(tmp_path: Path, name: str) -> None:
+    path = campaign(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / name
+    mine.write_bytes(b"%PDF-1.7 my own poster" if name.endswith(".pdf") else b"name,phone\n")
+    refused = run_cli("build", str(path), "-o", str(out))
+    assert refused.exit_code == 1
+    assert "CG901" in refused.output and "did not write" in refused.output
+    assert "--force" in refused.output
+    assert [p.name for p in out.iterdir()] == [name]
+    assert mine.read_bytes().endswith((b"poster", b"phone\n"))
+    forced = run_cli("build", str(path), "-o", str(out), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert build.written_by_cardgen(mine)
+
+
+def test_a_folder_where_the_pdf_goes_is_an_error(tmp_path: Path) -> None:
+    path = campaign(tmp_path)
+    out = tmp_path / "out"
+    (out / "safe-output.pdf").mkdir(parents=True)
+    result = run_cli("build", str(path), "-o", str(out), "--force")
+    assert result.exit_code == 1
+    assert "CG903" in result.output and "is a folder" in result.output
+
+
+def test_full_disk_while_writing_keeps_previous_files(
+        previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+    path, out, before = previous
+    real = build._write_part
+    calls = []
+
+    def fill_up(directory: Path, name: str, data: bytes, parts: list[Path]) -> Path:
+        calls.append(name)
+        if len(calls) == 2:
+            # half of the second file is written, then the disk is full
+            part = directory / f".{name}.x.part"
+            parts.append(part)
+            part.write_bytes(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(directory, name, data, parts)
+
+    monkeypatch.setattr(build, "_write_part", fill_up)
+    result = run_cli("build", str(path), "-o", str(out))
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and "CG900" in result.output
+    assert files(out) == before  # no .part file either
+
+
+def test_failed_rename_restores_the_files_already_replaced(
+        previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+    path, out, before = previous
+    real = os.replace
+    calls: list[str] = []
+
+    def second_fails(src: str | Path, dst: str | Path) -> None:
+        calls.append(str(dst))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(build.os, "replace", second_fails)
+    result = run_cli("build", str(path), "-o", str(out))
+    assert result.exit_code == 1
+    monkeypatch.setattr(build.os, "replace", real)
+    assert files(out) == before
+
+
+def test_write_refuses_names_outside_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(OutputError, match="outside"):
+        build.write_atomically(out, {"../escape.pdf": b"x"})
+    with pytest.raises(OutputError, match="outside"):
+        build.write_atomically(out, {"/etc/escape.pdf": b"x"})
+    assert not (tmp_path / "escape.pdf").exists()
+
+
+def test_a_link_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = tmp_path / "precious.pdf"
+    outside.write_bytes(b"precious")
+    (out / "cards.pdf").symlink_to(outside)
+    with pytest.raises(OutputError, match="outside"):
+        build.write_atomically(out, {"cards.pdf": b"%PDF-"})
+    assert outside.read_bytes() == b"precious"
+
+
+_INTERRUPT = """
+import os, signal, sys
+from cardgen import build, render
+real_replace, real_render = os.replace, render.render_document
+where = sys.argv[1]
+
+fired = []
+
+def replace(src, dst):
+    real_replace(src, dst)
+    if where == "rename" and not fired:   # the PDF is renamed, the manifest is not yet
+        fired.append(dst)
+        os.kill(os.getpid(), signal.SIGINT)
+
+def render_document(*args, **kwargs):
+    if where == "render":
+        os.kill(os.getpid(), signal.SIGINT)
+    return real_render(*args, **kwargs)
+
+build.os.replace = replace
+render.render_document = render_document
+from cardgen.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("where", ["render", "rename"])
+def test_ctrl_c_during_a_build_keeps_previous_files(
+        previous: tuple[Path, Path, dict[str, bytes]], where: str) -> None:
+    path, out, before = previous
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT, where, "build", str(path), "-o", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert proc.returncode != 0
+    assert "Aborted" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert files(out) == before
