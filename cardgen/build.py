@@ -363,6 +363,9 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
     options = options or BuildOptions()
     checked = _check(path, options, progress)
     problems = ProblemList(checked.problems)
+    if options.split:
+        for problem in _split_name_clashes(checked.loaded):
+            problems.add(problem)
     problems.raise_if_errors()
     loaded = checked.loaded
     cards = checked.cards
@@ -419,6 +422,25 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
     files = write_atomically(options.output_dir, outputs)
     return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
                        verified)
+
+
+def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:
+    """Ids that differ only in case would overwrite each other's PDF on the case-insensitive
+    file systems of Windows and macOS when each variant gets its own file."""
+    first: dict[str, str] = {}
+    found: list[Problem] = []
+    for variant in loaded.variants:
+        key = variant.id.casefold()
+        if key in first:
+            found.append(Problem(
+                "CG136",
+                f"the variants '{first[key]}' and '{variant.id}' differ only in case, so with "
+                "--split their files would overwrite each other on Windows and macOS",
+                "error", "rename one of the two variants", ("id",),
+                loaded.locate(variant.id, ("id",)), variant.id))
+        else:
+            first[key] = variant.id
+    return found
 
 
 def manifest_csv(reports: Sequence[VariantReport]) -> str:

@@ -216,8 +216,8 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
     Only pages with expectations are rendered, and of those only the area around the codes;
     progress(done, total) follows each page (each batch of pages when run in parallel).
     Long jobs are shared among forked worker processes, one per core (`parallel` None:
-    when there are cores and pages enough). Raises VerificationError naming every failing code's page, position, expected
-    and decoded text.
+    when there are cores and pages enough). Raises VerificationError naming every failing
+    code's page, position, expected and decoded text.
     """
     global _shared_pdf
     by_page: dict[int, list[QrExpectation]] = defaultdict(list)
