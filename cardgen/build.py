@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from cardgen.verify import QrExpectation
 
 Side = Literal["front", "back"]
+#: progress(stage, done, total): stage is "check" (variants laid out), "render" (files
+#: drawn) or "verify" (QR codes decoded back); `done` counts up to `total` within a stage.
 Progress = Callable[[str, int, int], None]
 
 
@@ -193,7 +195,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     return PreparedCard(variant, sheet, geometry, faces, payloads), problems
 
 
-def _check(path: Path, options: BuildOptions) -> _Checked:
+def _check(path: Path, options: BuildOptions, progress: Progress | None = None) -> _Checked:
     loaded = config.load_campaign(
         path, variants_csv=options.variants_csv, only_variants=options.only_variants)
     today = options.today or dt.date.today()
@@ -203,7 +205,9 @@ def _check(path: Path, options: BuildOptions) -> _Checked:
     if too_many is not None:
         raise InputError([*collected.items, too_many])
     cards: list[PreparedCard] = []
-    for variant in loaded.variants:
+    for number, variant in enumerate(loaded.variants):
+        if progress:
+            progress("check", number, len(loaded.variants))
         card, problems = _prepare(variant, loaded, today, options.start_at)
         for problem in problems:
             where = problem.location or loaded.locate(variant.id, problem.path)
@@ -211,6 +215,8 @@ def _check(path: Path, options: BuildOptions) -> _Checked:
             collected.add(problem.located(where).for_variant(scope))
         if card is not None:
             cards.append(card)
+    if progress:
+        progress("check", len(loaded.variants), len(loaded.variants))
     items = collected.items
     if options.strict:
         items = [p.as_error() for p in items]
@@ -402,8 +408,11 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
     from cardgen import render, verify
 
     options = options or BuildOptions()
-    checked = _check(path, options)
+    checked = _check(path, options, progress)
     problems = ProblemList(checked.problems)
+    if options.split:
+        for problem in _split_name_clashes(checked.loaded):
+            problems.add(problem)
     problems.raise_if_errors()
     loaded = checked.loaded
     cards = checked.cards
@@ -419,6 +428,8 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
     reports: list[VariantReport] = []
     total_pages = 0
     verified = 0
+    wanted_by_file: list[list[QrExpectation]] = []
+    pdfs: list[bytes] = []
     for number, (name, group) in enumerate(groups):
         doc = _Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
@@ -435,17 +446,48 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
             colour_mode=printshop.colour_mode(first.variant.spec),
             bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop" else 0.0,
             duplex=first.variant.spec.print.duplex)
-        if options.verify:
-            wanted = _expectations(doc)
-            verify.verify_pdf(pdf, wanted)
-            verified += len(wanted)
+        wanted_by_file.append(_expectations(doc) if options.verify else [])
+        pdfs.append(pdf)
         outputs[name] = pdf
         reports.extend(doc.reports)
         total_pages += len(doc.pages)
+    if progress:
+        progress("render", len(groups), len(groups))
+    to_verify = sum(len(w) for w in wanted_by_file)
+    for pdf, wanted in zip(pdfs, wanted_by_file, strict=True):
+        if not wanted:
+            continue
+        base = verified
+
+        def verify_progress(done: int, _total: int, base: int = base) -> None:
+            if progress:
+                progress("verify", base + done, to_verify)
+
+        verify.verify_pdf(pdf, wanted, progress=verify_progress)
+        verified += len(wanted)
     outputs[f"{loaded.slug}.manifest.csv"] = manifest_csv(reports).encode("utf-8")
     files = write_atomically(options.output_dir, outputs, protect=not options.force)
     return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
                        verified)
+
+
+def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:
+    """Ids that differ only in case would overwrite each other's PDF on the case-insensitive
+    file systems of Windows and macOS when each variant gets its own file."""
+    first: dict[str, str] = {}
+    found: list[Problem] = []
+    for variant in loaded.variants:
+        key = variant.id.casefold()
+        if key in first:
+            found.append(Problem(
+                "CG136",
+                f"the variants '{first[key]}' and '{variant.id}' differ only in case, so with "
+                "--split their files would overwrite each other on Windows and macOS",
+                "error", "rename one of the two variants", ("id",),
+                loaded.locate(variant.id, ("id",)), variant.id))
+        else:
+            first[key] = variant.id
+    return found
 
 
 def manifest_csv(reports: Sequence[VariantReport]) -> str:

@@ -8,9 +8,10 @@ exit status 1 in one place, `_run`; a user's mistake never shows a traceback.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -44,6 +45,61 @@ def _run(action: Callable[[], T], *, writes: bool = True) -> T:
         sys.exit(1)
 
 
+class _ProgressBar:
+    """The core's progress(stage, done, total) drawn as a click progress bar on stderr, one
+    bar per stage, and only once the run has lasted `delay` seconds: short runs stay quiet."""
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "check": "Laying out", "render": "Drawing   ", "verify": "Verifying "}
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.start = time.monotonic()
+        self.delay = delay
+        self.stage = ""
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None and time.monotonic() - self.start < self.delay:
+            return
+        if stage != self.stage or self.bar is None:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=max(total, 1), label=self.LABELS.get(
+                stage, stage), file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+            self.shown = 0
+        if done > self.shown:
+            self.bar.update(done - self.shown)
+            self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _summary(result: Any, output_dir: Path) -> None:
+    """What was made: variants, cards, sheets, surplus, codes verified, files written."""
+    variants = len(result.variants)
+    surplus = sum(v.surplus for v in result.variants)
+    click.echo(
+        f"{variants} variant{'s' if variants != 1 else ''}, "
+        f"{result.cards} cards on {result.sheets} sheet{'s' if result.sheets != 1 else ''} "
+        f"({result.pages} pages), {surplus} surplus; "
+        f"{result.verified_codes} QR code{'s' if result.verified_codes != 1 else ''} "
+        "verified by decoding."
+    )
+    files = list(result.files)
+    if len(files) <= 5:
+        for path in files:
+            click.echo(f"wrote {path}")
+        return
+    # A split batch writes hundreds of files: name the folders, not every file.
+    folders = sorted({str(p.parent) for p in files})
+    click.echo(f"wrote {len(files)} files in {', '.join(folders)}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cardgen")
 def main() -> None:
@@ -68,26 +124,26 @@ input_file = click.argument(
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--force", is_flag=True,
               help="Replace output files even if cardgen did not write them.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress bar and no summary; warnings and errors only.")
 def build(file: Path, output_dir: Path, split: bool, variants: tuple[str, ...],
-          variants_csv: Path | None, start_at: int | None, strict: bool, force: bool) -> None:
+          variants_csv: Path | None, start_at: int | None, strict: bool, force: bool,
+          quiet: bool) -> None:
     """Validate, render and verify FILE; write the PDF(s) and a manifest."""
     from cardgen.build import BuildOptions, build_campaign
 
     options = BuildOptions(output_dir=output_dir, split=split, strict=strict,
                            only_variants=variants, variants_csv=variants_csv,
                            start_at=start_at, force=force)
-    result = _run(lambda: build_campaign(file, options))
+    bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
+    try:
+        result = _run(lambda: build_campaign(file, options, progress=bar))
+    finally:
+        if bar is not None:
+            bar.close()
     _echo_problems(list(result.warnings))
-    surplus = sum(v.surplus for v in result.variants)
-    click.echo(
-        f"{len(result.variants)} variant{'s' if len(result.variants) != 1 else ''}, "
-        f"{result.cards} cards on {result.sheets} sheet{'s' if result.sheets != 1 else ''} "
-        f"({result.pages} pages), {surplus} surplus; "
-        f"{result.verified_codes} QR code{'s' if result.verified_codes != 1 else ''} "
-        "verified by decoding."
-    )
-    for path in result.files:
-        click.echo(f"wrote {path}")
+    if not quiet:
+        _summary(result, output_dir)
 
 
 @main.command()

@@ -162,6 +162,9 @@ def font_extents(font: FontRef) -> tuple[float, float]:
     return m.ascent, m.descent
 
 
+# Layout tries many sizes for the same words on every variant of a batch: measuring and
+# wrapping are pure, so a thousand-variant build measures each line once.
+@functools.lru_cache(maxsize=1 << 16)
 def text_width_mm(text: str, font: FontRef, size_pt: float) -> float:
     """Printed width of one line of `text` in millimetres at `size_pt`."""
     m = _metrics(font.path)
@@ -185,6 +188,13 @@ def wrap_tokens(tokens: Sequence[str], font: FontRef, size_pt: float,
                 width_mm: float) -> list[str] | None:
     """Greedy wrap of unbreakable `tokens` joined by single spaces; None if one token is
     wider than `width_mm` on its own."""
+    lines = _wrap_tokens(tuple(tokens), font, size_pt, width_mm)
+    return None if lines is None else list(lines)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _wrap_tokens(tokens: tuple[str, ...], font: FontRef, size_pt: float,
+                 width_mm: float) -> tuple[str, ...] | None:
     lines: list[str] = []
     current = ""
     for token in tokens:
@@ -198,7 +208,7 @@ def wrap_tokens(tokens: Sequence[str], font: FontRef, size_pt: float,
             current = token
     if current:
         lines.append(current)
-    return lines
+    return tuple(lines)
 
 
 def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str] | None:

@@ -14,6 +14,8 @@ transcoded. Inverted (light on dark) codes are not accepted: cards promise dark 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,22 +61,45 @@ def _open(pdf: bytes | Path) -> pdfium.PdfDocument:
         ) from exc
 
 
-def _render(document: pdfium.PdfDocument, page_index: int, dpi: int) -> tuple[Pixels, float,
-                                                                            float]:
-    """The page as an 8-bit grey raster, and where the rendered area starts on the page
-    (mm from the media box's top-left), since pdfium renders the crop box."""
+Region = tuple[float, float, float, float]
+
+
+def _render(document: pdfium.PdfDocument, page_index: int, dpi: int,
+            region: Region | None = None) -> tuple[Pixels, float, float]:
+    """The page (or only `region` of it: left, top, right, bottom in mm from the media box's
+    top-left) as an 8-bit grey raster, and where the rendered area starts on the page (mm
+    from the media box's top-left), since pdfium renders the crop box."""
+    to_mm = MM_PER_INCH / 72
     page = document[page_index]
     try:
-        bitmap = page.render(scale=dpi / 72, grayscale=True)
-        pixels = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
         media_left, _, _, media_top = page.get_mediabox()
-        crop_left, _, _, crop_top = page.get_cropbox()
+        crop_left, crop_bottom, crop_right, crop_top = page.get_cropbox()
+        left, top = (crop_left - media_left) * to_mm, (media_top - crop_top) * to_mm
+        cut = (0.0, 0.0, 0.0, 0.0)
+        if region is not None:
+            # A batch page often holds one code to check: rasterising only the box around
+            # it is ten times cheaper than the whole sheet.
+            width, height = crop_right - crop_left, crop_top - crop_bottom
+            x0 = min(max(0.0, (region[0] - left) / to_mm), width)
+            y0 = min(max(0.0, (region[1] - top) / to_mm), height)
+            x1 = min(max(x0, (region[2] - left) / to_mm), width)
+            y1 = min(max(y0, (region[3] - top) / to_mm), height)
+            cut = (x0, height - y1, width - x1, y0)
+            left, top = left + x0 * to_mm, top + y0 * to_mm
+        bitmap = page.render(scale=dpi / 72, grayscale=True, crop=cut)
+        pixels = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
     finally:
         page.close()
     if pixels.ndim == 3:
         pixels = pixels[:, :, 0]
-    to_mm = MM_PER_INCH / 72
-    return pixels, (crop_left - media_left) * to_mm, (media_top - crop_top) * to_mm
+    return pixels, left, top
+
+
+def _region(wanted: Sequence[QrExpectation]) -> Region:
+    """The box around every expected code of one page, with room for the crop margin."""
+    pad = CROP_MARGIN_MM + 1.0
+    return (min(w.x for w in wanted) - pad, min(w.y for w in wanted) - pad,
+            max(w.x + w.side for w in wanted) + pad, max(w.y + w.side for w in wanted) + pad)
 
 
 def _decode(pixels: Pixels) -> list[zxingcpp.Barcode]:
@@ -126,40 +151,112 @@ def _check_one(pixels: Pixels, left_mm: float, top_mm: float, want: QrExpectatio
             f"{_text(bytes(nearest.bytes))!r}")
 
 
+def _regions(wanted: Sequence[QrExpectation]) -> list[tuple[Region, list[QrExpectation]]]:
+    """What to rasterise on one page: the box around all its codes, or, when they are spread
+    over a sheet (ten codes on a 10-up page), each code's own box, a quarter of the area."""
+    union = _region(wanted)
+    boxes = [(_region([w]), [w]) for w in wanted]
+    area = sum((r[2] - r[0]) * (r[3] - r[1]) for r, _ in boxes)
+    if len(wanted) > 1 and area < 0.5 * (union[2] - union[0]) * (union[3] - union[1]):
+        return boxes
+    return [(union, list(wanted))]
+
+
+def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[QrExpectation]]],
+                  dpi: int) -> list[str]:
+    failures: list[str] = []
+    count = len(document)
+    for page_index, wanted in pages:
+        if not 0 <= page_index < count:
+            failures.extend(
+                f"page {w.page_index + 1}: expected a QR code for {w.payload!r}, but the "
+                f"PDF has {count} page(s)" for w in wanted)
+            continue
+        for region, inside in _regions(wanted):
+            pixels, off_x, off_y = _render(document, page_index, dpi, region)
+            for want in inside:
+                failure = _check_one(pixels, want.x - off_x, want.y - off_y, want, dpi)
+                if failure:
+                    failures.append(failure)
+    return failures
+
+
+# A forked worker finds the PDF here instead of receiving a copy of it with every task.
+_shared_pdf: bytes | str = b""
+_worker_document: pdfium.PdfDocument | None = None
+
+
+def _worker_verify(task: tuple[Sequence[tuple[int, list[QrExpectation]]], int]
+                   ) -> tuple[int, list[str]]:
+    global _worker_document
+    if _worker_document is None:
+        _worker_document = _open(_shared_pdf if isinstance(_shared_pdf, bytes)
+                                 else Path(_shared_pdf))
+    pages, dpi = task
+    return sum(len(w) for _, w in pages), _verify_pages(_worker_document, pages, dpi)
+
+
+#: Below this many pages to check, starting worker processes costs more than it saves.
+PARALLEL_MIN_PAGES = 24
+
+
+def _workers() -> int:
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return min(available, 4)
+
+
 def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi: int = 300,
-               progress: Callable[[int, int], None] | None = None) -> None:
+               progress: Callable[[int, int], None] | None = None,
+               parallel: bool | None = None) -> None:
     """Checks that every expected QR code decodes to exactly its payload.
 
-    Only pages with expectations are rendered, each once. `progress(done, total)` is called
-    after each page with the number of codes checked so far. Raises VerificationError naming
-    every failing code's page, position, expected and decoded text.
+    Only pages with expectations are rendered, and of those only the area around the codes;
+    progress(done, total) follows each page (each batch of pages when run in parallel).
+    Long jobs are shared among forked worker processes, one per core (`parallel` None:
+    when there are cores and pages enough). Raises VerificationError naming every failing
+    code's page, position, expected and decoded text.
     """
+    global _shared_pdf
     by_page: dict[int, list[QrExpectation]] = defaultdict(list)
     for want in expectations:
         by_page[want.page_index].append(want)
+    pages = sorted(by_page.items())
     total = len(expectations)
-    done = 0
+    workers = _workers()
+    if parallel is None:
+        parallel = (workers > 1 and len(pages) >= PARALLEL_MIN_PAGES
+                    and "fork" in multiprocessing.get_all_start_methods())
     failures: list[str] = []
-    document = _open(pdf)
-    try:
-        pages = len(document)
-        for page_index in sorted(by_page):
-            wanted = by_page[page_index]
-            if not 0 <= page_index < pages:
-                failures.extend(
-                    f"page {w.page_index + 1}: expected a QR code for {w.payload!r}, but the "
-                    f"PDF has {pages} page(s)" for w in wanted)
-            else:
-                pixels, off_x, off_y = _render(document, page_index, dpi)
-                for want in wanted:
-                    failure = _check_one(pixels, want.x - off_x, want.y - off_y, want, dpi)
-                    if failure:
-                        failures.append(failure)
-            done += len(wanted)
-            if progress:
-                progress(done, total)
-    finally:
-        document.close()
+    if not parallel:
+        document = _open(pdf)
+        try:
+            done = 0
+            for page in pages:
+                failures += _verify_pages(document, [page], dpi)
+                done += len(page[1])
+                if progress:
+                    progress(done, total)
+        finally:
+            document.close()
+    else:
+        _open(pdf).close()  # a PDF that cannot be read fails here, once, not in a worker
+        size = max(4, min(32, len(pages) // (workers * 4) or 1))
+        tasks = [(pages[i:i + size], dpi) for i in range(0, len(pages), size)]
+        _shared_pdf = pdf if isinstance(pdf, bytes) else str(pdf)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                done = 0
+                # imap keeps task order, so failures are listed in page order.
+                for checked, found in pool.imap(_worker_verify, tasks):
+                    failures += found
+                    done += checked
+                    if progress:
+                        progress(done, total)
+        finally:
+            _shared_pdf = b""
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise VerificationError(

@@ -162,3 +162,37 @@ def test_render_page_png_is_page_sized_and_repeatable(sheet: bytes, tmp_path: Pa
         assert image.format == "PNG"
     with pytest.raises(VerificationError, match="page 4 does not exist"):
         render_page_png(sheet, 3, 72, tmp_path / "c.png")
+
+
+def _many_pages(count: int) -> tuple[bytes, list[QrExpectation]]:
+    """`count` pages, each with a distinct code in two far corners (so each code's own box
+    is rasterised, not the area between them)."""
+    pages: list[list[Drawn]] = []
+    wanted: list[QrExpectation] = []
+    for n in range(count):
+        drawn = [code(12, 12, 22, f"{URL}&p={n}a"), code(PAGE_W - 40, PAGE_H - 40, 22,
+                                                          f"{URL}&p={n}b")]
+        pages.append(drawn)
+        wanted += [expect(n, d) for d in drawn]
+    return make_pdf(pages), wanted
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_long_jobs_verify_alike_serial_or_in_worker_processes(parallel: bool) -> None:
+    pdf, wanted = _many_pages(30)
+    calls: list[tuple[int, int]] = []
+    verify_pdf(pdf, wanted, parallel=parallel,
+               progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (60, 60)
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+    # Swap two codes of page 27: both misplacements are found, in page order, by workers too.
+    swapped = list(wanted)
+    swapped[54], swapped[55] = (expect(27, (12, 12, 22, URL, 0, False), wanted[55].payload),
+                                expect(27, (PAGE_W - 40, PAGE_H - 40, 22, URL, 0, False),
+                                       wanted[54].payload))
+    with pytest.raises(VerificationError) as caught:
+        verify_pdf(pdf, swapped, parallel=parallel)
+    message = str(caught.value)
+    assert "(and 1 more)" in message
+    assert message.count("page 28, QR code") == 2
+    assert f"expected '{URL}&p=27b' but it decodes to '{URL}&p=27a'" in message

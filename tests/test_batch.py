@@ -1,0 +1,175 @@
+"""Campaign batches: --split file names, --variant, the manifest, progress, the summary, and a
+200-variant packed build whose every QR code reads back as its own variant's tracked link."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, run_cli
+from pdfprobe import decode_page, page_sizes_mm
+
+from cardgen.build import BuildOptions, build_campaign
+
+HUB = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/"
+SLUG = "neglect-matters-schools-2026"
+
+
+def tracked(code: str) -> str:
+    return f"{HUB}?utm_source={code}&utm_medium=card&utm_campaign=neglect-matters"
+
+
+def batch(folder: Path, rows: list[tuple[str, str]], *, copies: int = 1,
+          pack: bool = False) -> Path:
+    """The schools example with its own variants CSV: (id, code) a row."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (EXAMPLES / "schools-batch.yaml").read_text(encoding="utf-8")
+    text = text.replace("variants_csv: schools.csv", "variants_csv: batch.csv")
+    text = text.replace("  copies: 40", f"  copies: {copies}\n  pack: {str(pack).lower()}")
+    (folder / "batch.yaml").write_text(text, encoding="utf-8")
+    with open(folder / "batch.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "code", "helplines.dsl.name"])
+        for ident, code in rows:
+            writer.writerow([ident, code, f"Lead of {ident}"])
+    return folder / "batch.yaml"
+
+
+def manifest(out: Path) -> list[dict[str, str]]:
+    with open(out / f"{SLUG}.manifest.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_split_file_names_for_safe_ids(tmp_path: Path) -> None:
+    ids = ["a", "B.2", "c_3", "d-"]
+    source = batch(tmp_path / "in", [(ident, f"k{n}") for n, ident in enumerate(ids)])
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--split")
+    assert result.exit_code == 0, result.output
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted([f"{SLUG}/{i}.pdf" for i in ids] + [f"{SLUG}.manifest.csv"])
+    for row in manifest(out):
+        assert row["file"] == f"{SLUG}/{row['variant']}.pdf"
+        assert decode_page(out / row["file"], 0)[0] == tracked(row["code"])
+    assert "4 variants" in result.output
+
+
+@pytest.mark.parametrize("ident", ["../evil", "/abs", "a/b", ".hidden", "a\\b", "con:"])
+def test_unsafe_ids_are_refused_with_the_row(ident: str, tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [("fine", "k1"), (ident, "k2")])
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--split")
+    assert result.exit_code == 1
+    assert "batch.csv" in result.output and "row 3" in result.output
+    assert not out.exists()
+    assert not (tmp_path / "evil.pdf").exists()
+
+
+def test_ids_differing_only_in_case_do_not_clash_in_split_files(tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [("oak", "k1"), ("Oak", "k2")])
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--split")
+    assert result.exit_code == 1
+    assert "CG136" in result.output
+    assert "'oak' and 'Oak' differ only in case" in result.output
+    assert "batch.csv" in result.output
+    assert not out.exists()
+    # One PDF for the whole campaign has no such clash.
+    assert run_cli("build", str(source), "-o", str(out)).exit_code == 0
+
+
+def test_variant_option_builds_only_those(tmp_path: Path) -> None:
+    rows = [(f"school-{n}", f"s{n}") for n in range(5)]
+    source = batch(tmp_path / "in", rows, copies=10)
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--variant", "school-3",
+                     "--variant", "school-1")
+    assert result.exit_code == 0, result.output
+    assert [r["variant"] for r in manifest(out)] == ["school-1", "school-3"]
+    pdf = out / f"{SLUG}.pdf"
+    # Two variants of 10 cards on 10-up stock, double-sided: 2 sheets, 4 pages.
+    assert len(page_sizes_mm(pdf)) == 4
+    assert decode_page(pdf, 0) == [tracked("s1")] * 10
+    assert decode_page(pdf, 2) == [tracked("s3")] * 10
+
+
+def test_unknown_variant_is_an_error(tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [("school-1", "s1")])
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--variant", "school-9")
+    assert result.exit_code == 1
+    assert "school-9" in result.output
+    assert not out.exists()
+
+
+def test_manifest_rows(tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [("oak", "k1"), ("elm", "k2")], copies=13)
+    out = tmp_path / "out"
+    assert run_cli("build", str(source), "-o", str(out)).exit_code == 0
+    rows = manifest(out)
+    assert [(r["variant"], r["code"], r["copies"], r["printed"], r["surplus"], r["sheets"],
+             r["pages"], r["file"]) for r in rows] == [
+        ("oak", "k1", "13", "20", "7", "2", "1-4", f"{SLUG}.pdf"),
+        ("elm", "k2", "13", "20", "7", "2", "5-8", f"{SLUG}.pdf"),
+    ]
+    assert [r["front_qr"] for r in rows] == [tracked("k1"), tracked("k2")]
+    assert [r["back_qr"] for r in rows] == ["", ""]
+
+
+def test_two_hundred_packed_variants_each_decode_to_their_own_link(tmp_path: Path) -> None:
+    rows = [(f"school-{n:03d}", f"c{n:03d}") for n in range(200)]
+    source = batch(tmp_path / "in", rows, pack=True)
+    out = tmp_path / "out"
+    result = build_campaign(source, BuildOptions(output_dir=out))
+    assert result.cards == 200 and result.sheets == 20 and result.verified_codes == 200
+    pdf = out / f"{SLUG}.pdf"
+    pages = page_sizes_mm(pdf)
+    assert len(pages) == 40  # 20 sheets, fronts and backs
+    decoded: list[str] = []
+    for index in range(0, len(pages), 2):
+        on_sheet = decode_page(pdf, index)
+        # Packed in order: sheet k holds variants 10k .. 10k+9.
+        first = index // 2 * 10
+        assert on_sheet == sorted(tracked(code) for _, code in rows[first:first + 10])
+        decoded += on_sheet
+        assert decode_page(pdf, index + 1) == []  # backs carry no code
+    assert sorted(decoded) == sorted(tracked(code) for _, code in rows)
+    by_variant = {r["variant"]: r["front_qr"] for r in manifest(out)}
+    assert by_variant == {ident: tracked(code) for ident, code in rows}
+
+
+def test_progress_reports_every_stage_to_its_end(tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [(f"s{n}", f"k{n}") for n in range(3)], copies=10)
+    calls: list[tuple[str, int, int]] = []
+    build_campaign(source, BuildOptions(output_dir=tmp_path / "out"),
+                   progress=lambda stage, done, total: calls.append((stage, done, total)))
+    stages = [c[0] for c in calls]
+    assert stages == sorted(stages, key=["check", "render", "verify"].index)
+    for stage, total in (("check", 3), ("render", 1), ("verify", 3)):
+        mine = [c for c in calls if c[0] == stage]
+        assert mine[-1] == (stage, total, total)
+        assert [c[1] for c in mine] == sorted(c[1] for c in mine)
+
+
+def test_summary_and_quiet(tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [("oak", "k1"), ("elm", "k2")], copies=13)
+    result = run_cli("build", str(source), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0
+    assert ("2 variants, 40 cards on 4 sheets (8 pages), 14 surplus; "
+            "2 QR codes verified by decoding.") in result.output
+    assert f"wrote {tmp_path / 'out' / SLUG}.pdf" in result.output
+    # CliRunner is not a terminal: no progress bar, ever.
+    assert "Verifying" not in result.output and "[#" not in result.output
+    quiet = run_cli("build", str(source), "-o", str(tmp_path / "quiet"), "--quiet")
+    assert quiet.exit_code == 0
+    assert quiet.output == ""
+    assert (tmp_path / "quiet" / f"{SLUG}.pdf").exists()
+
+
+def test_split_summary_counts_files(tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [(f"s{n}", f"k{n}") for n in range(6)])
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--split")
+    assert result.exit_code == 0, result.output
+    assert f"wrote 7 files in {out}, {out / SLUG}" in result.output
