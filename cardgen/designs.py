@@ -15,6 +15,7 @@ from the card's colours.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,7 +202,13 @@ def _designs_dir() -> Path:
 
 
 def builtin_names() -> list[str]:
-    return sorted(p.stem for p in _designs_dir().glob("*.yaml"))
+    return list(_builtin_names())
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_names() -> tuple[str, ...]:
+    # The package's own files do not change while it runs; a batch asks once a variant.
+    return tuple(sorted(p.stem for p in _designs_dir().glob("*.yaml")))
 
 
 def builtin_designs() -> list[Design]:

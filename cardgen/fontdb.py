@@ -183,6 +183,7 @@ def resolve_scripts(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def is_rtl_language(language: str) -> bool:
     """True for languages written right to left ('ar', 'ur', 'fa', 'he', 'pa-Arab', ...):
     their designs align right and their lines start on the right."""

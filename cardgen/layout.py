@@ -299,10 +299,38 @@ def _write_in_slots(env: _Env, width: float, scale: float) -> list[_Slot]:
     return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
 
 
-def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
+_PLAN_CACHE: dict[tuple[object, ...], _Plan] = {}
+_TEXT_ELEMENTS = frozenset({"title", "text", "footer", "write_in"})
+
+
+def _plan_key(env: _Env, name: str, width: float, scale: float) -> tuple[object, ...] | None:
+    """What a text or helplines element's plan depends on. In a batch the same title, text
+    and helplines are fitted at the same widths and scales on every card, so their plans
+    are worth keeping; QR codes and logos differ and are cheap."""
     if name == "helplines":
-        return _helplines_plan(env, width, scale)
-    return _SlotsPlan(_element_slots(env, name, width, scale))
+        content: object = tuple((hid, h.model_dump_json()) for hid, h in env.helplines)
+    elif name in _TEXT_ELEMENTS:
+        content = _face_text(env.face, name)
+    else:
+        return None
+    return (name, content, width, scale, env.side, env.design.name, env.design.source,
+            env.fonts, env.ink, env.accent, env.language)
+
+
+def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
+    key = _plan_key(env, name, width, scale)
+    if key is not None and (hit := _PLAN_CACHE.get(key)) is not None:
+        return hit
+    plan: _Plan
+    if name == "helplines":
+        plan = _helplines_plan(env, width, scale)
+    else:
+        plan = _SlotsPlan(_element_slots(env, name, width, scale))
+    if key is not None:
+        if len(_PLAN_CACHE) >= 16384:
+            _PLAN_CACHE.clear()
+        _PLAN_CACHE[key] = plan
+    return plan
 
 
 def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
@@ -797,11 +825,53 @@ def _resolve_helplines(spec: CardSpec, side: Side, face: Face, face_design: Face
 # --- the entry point ---------------------------------------------------------------------
 
 
+_LAYOUT_CACHE: dict[tuple[object, ...], tuple[FaceLayout | None, tuple[Problem, ...]]] = {}
+_LAYOUT_CACHE_SIZE = 4096
+
+
+def _layout_key(spec: CardSpec, side: Side, design: Design, fonts: FontFamily, card_w: float,
+                card_h: float, qr_payload: str | None, base_dir: Path) -> tuple[object, ...]:
+    """Everything a face's layout reads. In a batch most faces differ only in what the face
+    does not print (another school's lead on the front leaves the back alike), so the key
+    holds the printed helplines, not all of them."""
+    face = spec.front if side == "front" else spec.back
+    assert face is not None
+    if face.helplines is None:
+        ids = list(spec.helplines) if design.face(side).all_helplines else []
+    else:
+        ids = list(face.helplines)
+    printed = tuple(
+        (hid, spec.helplines[hid].model_dump_json() if hid in spec.helplines else None)
+        for hid in ids
+    )
+    return (side, face.model_dump_json(), spec.card.model_dump_json(), spec.language,
+            spec.back is None, printed, design.name, design.source, fonts, card_w, card_h,
+            qr_payload, base_dir)
+
+
 def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily,
                 card_w: float, card_h: float, qr_payload: str | None,
                 base_dir: Path) -> tuple[FaceLayout | None, list[Problem]]:
     """Places one face of `spec` on a card of `card_w` x `card_h` mm (upright). Returns
-    the layout, or None when there are errors, and every problem found."""
+    the layout, or None when there are errors, and every problem found. Layouts are
+    immutable, so a face laid out before is returned from a cache."""
+    if (spec.front if side == "front" else spec.back) is None:
+        return None, []
+    key = _layout_key(spec, side, design, fonts, card_w, card_h, qr_payload, base_dir)
+    hit = _LAYOUT_CACHE.get(key)
+    if hit is None:
+        laid_out, problems = _layout_face(spec, side, design=design, fonts=fonts,
+                                          card_w=card_w, card_h=card_h,
+                                          qr_payload=qr_payload, base_dir=base_dir)
+        if len(_LAYOUT_CACHE) >= _LAYOUT_CACHE_SIZE:
+            _LAYOUT_CACHE.clear()
+        hit = _LAYOUT_CACHE[key] = (laid_out, tuple(problems))
+    return hit[0], list(hit[1])
+
+
+def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily,
+                 card_w: float, card_h: float, qr_payload: str | None,
+                 base_dir: Path) -> tuple[FaceLayout | None, list[Problem]]:
     face = spec.front if side == "front" else spec.back
     if face is None:
         return None, []

@@ -26,6 +26,7 @@ Problem codes (all with a path such as ("helplines", id, "phone")):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -135,6 +136,7 @@ def _invalid(written: str, region: str, n: pn.PhoneNumber | None) -> NumberError
     )
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_number(written: str, region: str) -> ParsedNumber:
     """Parse a number as a user wrote it, read nationally for `region`.
 

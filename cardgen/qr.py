@@ -22,6 +22,7 @@ Size rule (RESEARCH.md "Verifying", simulated poor print): modules under 0.5 mm 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -36,21 +37,38 @@ WARN_MODULE_MM = 0.6
 ERROR_CORRECTION_LEVELS = ("L", "M", "Q", "H")
 
 
+_DARK_TABLE = bytes([1] + [0] * 255)
+_DARK_RUN = re.compile(rb"\x01+")
+
+
 def dark_runs(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
     """(row, first column, length) of every maximal horizontal run of dark modules,
     row-major: what a renderer needs to draw a code as one path of rectangles."""
     runs: list[tuple[int, int, int]] = []
     for row, line in enumerate(modules):
-        start = -1
-        for col, dark in enumerate(line):
-            if dark and start < 0:
-                start = col
-            elif not dark and start >= 0:
-                runs.append((row, start, col - start))
-                start = -1
-        if start >= 0:
-            runs.append((row, start, len(line) - start))
+        runs.extend((row, m.start(), m.end() - m.start())
+                    for m in _DARK_RUN.finditer(bytes(line)))
     return runs
+
+
+def dark_rectangles(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int, int]]:
+    """(column, row, width, height) rectangles that cover the dark modules exactly once: a
+    run that repeats in the rows below it is one taller rectangle. Fewer path operators
+    than one rectangle a run, so a card with a distinct code costs fewer bytes."""
+    done: list[tuple[int, int, int, int]] = []
+    growing: dict[tuple[int, int], int] = {}  # (column, width) -> the rectangle's first row
+    row = 0
+    for row, line in enumerate(modules):
+        current: dict[tuple[int, int], int] = {}
+        for m in _DARK_RUN.finditer(bytes(line)):
+            key = (m.start(), m.end() - m.start())
+            current[key] = growing.pop(key, row)
+        done.extend((col, first, width, row - first)
+                    for (col, width), first in growing.items())
+        growing = current
+    done.extend((col, first, width, row + 1 - first) for (col, width), first in growing.items())
+    done.sort(key=lambda r: (r[1], r[0]))
+    return done
 
 
 @dataclass(frozen=True)
@@ -109,8 +127,9 @@ def encode(payload: str, error_correction: str = "M") -> QrCode:
     # Guards the Micro QR promise and the (n - 17) / 4 version arithmetic.
     if rows != cols or rows < 21 or (rows - 17) % 4:
         raise ValueError(f"encoder returned a {rows}x{cols} matrix, not a full-size QR code")
-    matrix = cast(list[list[int]], image.tolist())
-    modules = tuple(tuple(v == 0 for v in line) for line in matrix)
+    # 0 is dark in zxing-cpp's image; translate to 1/0 bytes, then to booleans row by row.
+    dark = image.tobytes().translate(_DARK_TABLE)
+    modules = tuple(tuple(map(bool, dark[r * cols:(r + 1) * cols])) for r in range(rows))
     return QrCode(payload, error_correction, modules)
 
 

@@ -232,6 +232,7 @@ def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str]
 _PLAIN_SCRIPTS = frozenset({"Latin", "Common", "Inherited"})
 
 
+@functools.lru_cache(maxsize=65536)
 def needs_shaping(text: str, font: FontRef, language: str = "en") -> bool:
     """True when `text` cannot be set by the plain path: a letter outside Latin (Arabic,
     Bengali, Gurmukhi ... need HarfBuzz), right-to-left text, or a character the card's font

@@ -17,6 +17,7 @@ from cardgen.qr import (
     WARN_MODULE_MM,
     QrCode,
     check_module_size,
+    dark_rectangles,
     dark_runs,
     encode,
     min_side_mm,
@@ -160,3 +161,20 @@ def test_no_lower_error_correction_advice_when_already_at_l() -> None:
     (error,) = check_module_size(code, code.modules_with_quiet_zone * 0.3, ())
     assert error.fix is not None
     assert "qr_error_correction" not in error.fix
+
+
+@given(st.lists(st.lists(st.booleans(), min_size=21, max_size=21), min_size=21, max_size=21))
+def test_rectangles_cover_every_dark_module_exactly_once(grid: list[list[bool]]) -> None:
+    modules = tuple(tuple(row) for row in grid)
+    covered = [[0] * 21 for _ in range(21)]
+    for col, row, width, height in dark_rectangles(modules):
+        assert width > 0 and height > 0
+        for r in range(row, row + height):
+            for c in range(col, col + width):
+                covered[r][c] += 1
+    assert covered == [[1 if dark else 0 for dark in row] for row in modules]
+
+
+def test_rectangles_are_fewer_than_runs_for_a_real_code() -> None:
+    code = encode("https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/?b=s0001")
+    assert len(dark_rectangles(code.modules)) < len(code.dark_runs())
