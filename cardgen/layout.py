@@ -714,8 +714,10 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
             out.append((f"{base}.name", ("helplines", hid, "name"), helpline.name,
                         st.helpline_name))
             for key, words, number in _number_lines(helpline):
-                out.append((f"{base}.{key}", ("helplines", hid, key), " ".join(words),
-                            st.helpline_name))
+                # "Text SHOUT to" carries the user's sms_body: point at that field.
+                words_key = "sms_body" if key == "sms" and helpline.sms_body else key
+                out.append((f"{base}.{words_key}", ("helplines", hid, words_key),
+                            " ".join(words), st.helpline_name))
                 out.append((f"{base}.{key}", ("helplines", hid, key), number[0],
                             st.helpline_number))
             if helpline.hours:

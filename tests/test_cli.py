@@ -147,3 +147,27 @@ def test_list_sheets_shows_every_sheet_with_its_codes() -> None:
     assert "90 x 52 mm" in row_l7414
     row_c32015 = next(line for line in lines if line.startswith("avery-c32015 "))
     assert "85 x 54 mm" in row_c32015 and " 8 " in row_c32015
+
+
+def test_unprintable_sms_body_is_located_at_sms_body(tmp_path: Path) -> None:
+    """Regression: a character in the printed "Text ... to" line was reported at the sms
+    number instead of at sms_body."""
+    path = write(tmp_path, """\
+campaign: Test card
+front:
+  title: Need to talk?
+  qr: hub
+  helplines: [shout]
+links:
+  hub:
+    url: https://example.org/help
+helplines:
+  shout:
+    name: Shout
+    sms: "85258"
+    sms_body: "SHOUT \u4e2d"
+""")
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1
+    assert "cards.yaml:13:" in result.output
+    assert "cards.yaml:12:" not in result.output
