@@ -185,3 +185,22 @@ variants:
     assert placed_forms(pdf, 1) == []
     assert {f.name for f in placed_forms(pdf, 2)} == {"/FormXob.Ffull_front"}
     assert {f.name for f in placed_forms(pdf, 3)} == {"/FormXob.Ffull_back"}
+
+
+def test_same_bytes_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+    """Set and dict order must never reach the PDF: two interpreters with different hash
+    seeds write identical files."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "cardgen", "build",
+                        str(EXAMPLES / "schools-batch.yaml"), "-o", str(out), "-q"],
+                       check=True, env=env, capture_output=True)
+        outputs.append(out)
+    for name in ("neglect-matters-schools-2026.pdf", "neglect-matters-schools-2026.manifest.csv"):
+        assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes()
