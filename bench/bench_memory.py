@@ -5,7 +5,7 @@ face is drawn once (a Form XObject) and every sheet only places it. Prints the p
 allocation (tracemalloc) and the time per card for each size, and their ratios against the
 1,000-card baseline run in the same process. Asserts nothing.
 
-Run: /tmp/venv-harden/bin/python bench/bench_memory.py [small] [large]
+Run: python bench/bench_memory.py [small] [large]
 """
 
 from __future__ import annotations

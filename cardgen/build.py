@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import math
 import os
@@ -278,6 +279,12 @@ class _Document:
     reports: list[VariantReport] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=64)
+def _crop_marks(geometry: sheets.PageGeometry) -> tuple[tuple[float, float, float, float], ...]:
+    # Every sheet of a variant has the same marks; a 1,000-sheet run asks 1,000 times.
+    return tuple(sheets.crop_marks(geometry))
+
+
 def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
     sheet, geometry = card.sheet, card.geometry
     spec = card.variant.spec
@@ -293,7 +300,7 @@ def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
                                    length=50.0)
         furniture["label_xy"] = (max(s.x + s.width for s in geometry.fronts) - 2, top - 5.5)
     if spec.print.crop_marks and sheet.card_w is None:
-        furniture["crop_marks"] = tuple(sheets.crop_marks(geometry))
+        furniture["crop_marks"] = _crop_marks(geometry)
     return furniture
 
 

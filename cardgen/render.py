@@ -252,15 +252,44 @@ def _form_name(face_key: str) -> str:
     return "F" + "".join(c if c.isalnum() else "_" for c in face_key)
 
 
-def _draw_furniture(canvas: Canvas, page: PagePlan, font: FontRef, painter: _Painter) -> None:
+_BLACK = Colour(0, 0, 0, (0, 0, 0, 1))
+
+
+def _sheet_marks_key(page: PagePlan) -> tuple[object, ...] | None:
+    """What every sheet of a run repeats (crop marks and the ruler): drawn once as a form."""
+    if not page.crop_marks and page.ruler is None:
+        return None
+    return (page.width, page.height, page.crop_marks, page.ruler)
+
+
+def _draw_sheet_marks(canvas: Canvas, page: PagePlan, font: FontRef, painter: _Painter) -> None:
     page_h = mm_to_pt(page.height)
-    black = Colour(0, 0, 0, (0, 0, 0, 1))
-    painter.stroke(black)
-    painter.fill(black)
+    painter.stroke(_BLACK)
+    painter.fill(_BLACK)
     if page.crop_marks:
         canvas.setLineWidth(0.25)
         for x1, y1, x2, y2 in page.crop_marks:
             canvas.line(mm_to_pt(x1), page_h - mm_to_pt(y1), mm_to_pt(x2), page_h - mm_to_pt(y2))
+    if page.ruler is not None:
+        ruler = page.ruler
+        x0, y0 = mm_to_pt(ruler.x), page_h - mm_to_pt(ruler.y)
+        canvas.setLineWidth(0.4)
+        canvas.line(x0, y0, x0 + mm_to_pt(ruler.length), y0)
+        for mm in range(int(ruler.length) + 1):
+            tick = 2.0 if mm % 10 == 0 else (1.4 if mm % 5 == 0 else 0.8)
+            canvas.setLineWidth(0.2)
+            canvas.line(x0 + mm_to_pt(mm), y0, x0 + mm_to_pt(mm), y0 + mm_to_pt(tick))
+        canvas.setFont(register_font(font), 5.5)
+        canvas.drawString(
+            x0, y0 - mm_to_pt(2.4),
+            f"This ruler is {ruler.length:g} mm long. If not, print at Actual size / 100 %.",
+        )
+
+
+def _draw_furniture(canvas: Canvas, page: PagePlan, font: FontRef, painter: _Painter) -> None:
+    page_h = mm_to_pt(page.height)
+    painter.stroke(_BLACK)
+    painter.fill(_BLACK)
     if page.outlines:
         canvas.setLineWidth(0.3)
         canvas.setDash(2, 2)
@@ -274,20 +303,6 @@ def _draw_furniture(canvas: Canvas, page: PagePlan, font: FontRef, painter: _Pai
         canvas.line(px - arm, py, px + arm, py)
         canvas.line(px, py - arm, px, py + arm)
     name = register_font(font)
-    if page.ruler is not None:
-        ruler = page.ruler
-        x0, y0 = mm_to_pt(ruler.x), page_h - mm_to_pt(ruler.y)
-        canvas.setLineWidth(0.4)
-        canvas.line(x0, y0, x0 + mm_to_pt(ruler.length), y0)
-        for mm in range(int(ruler.length) + 1):
-            tick = 2.0 if mm % 10 == 0 else (1.4 if mm % 5 == 0 else 0.8)
-            canvas.setLineWidth(0.2)
-            canvas.line(x0 + mm_to_pt(mm), y0, x0 + mm_to_pt(mm), y0 + mm_to_pt(tick))
-        canvas.setFont(name, 5.5)
-        canvas.drawString(
-            x0, y0 - mm_to_pt(2.4),
-            f"This ruler is {ruler.length:g} mm long. If not, print at Actual size / 100 %.",
-        )
     if page.label and page.label_xy is not None:
         canvas.setFont(name, 5.5)
         lx, ly = page.label_xy
@@ -406,6 +421,17 @@ def _render_document(
         )
         _draw_face(canvas, painter, face, bleed)
         canvas.endForm()
+    # Every sheet of a run has the same crop marks and ruler: one form, placed on each page.
+    marks: dict[tuple[object, ...], str] = {}
+    for page in pages:
+        repeated = _sheet_marks_key(page)
+        if repeated is None or repeated in marks:
+            continue
+        marks[repeated] = f"SheetMarks{len(marks) + 1}"
+        canvas.beginForm(marks[repeated], lowerx=0, lowery=0, upperx=mm_to_pt(page.width),
+                         uppery=mm_to_pt(page.height))
+        _draw_sheet_marks(canvas, page, furniture_font, painter)
+        canvas.endForm()
     for page in pages:
         canvas.setPageSize((mm_to_pt(page.width), mm_to_pt(page.height)))
         page_h = mm_to_pt(page.height)
@@ -417,6 +443,9 @@ def _render_document(
                         mm_to_pt(x + w), page_h - mm_to_pt(y)))
         for placement in page.placements:
             _place(canvas, placement, form_of[placement.face_key], page_h)
+        marks_key = _sheet_marks_key(page)
+        if marks_key is not None:
+            canvas.doForm(marks[marks_key])
         _draw_furniture(canvas, page, furniture_font, painter)
         canvas.showPage()
     canvas.save()

@@ -63,6 +63,8 @@ def placed_forms(pdf: Path | bytes, page_index: int) -> list[PlacedForm]:
             ctm = _mul([float(v) for v in operands], ctm)
         elif operator == b"Do":
             name = str(operands[0])
+            if "SheetMarks" in name:  # crop marks and ruler, not a card
+                continue
             form = xobjects[name].get_object()
             x0, y0, x1, y1 = (float(v) for v in form["/BBox"])
             corners = []

@@ -241,13 +241,22 @@ def test_print_shop_page_is_trim_plus_bleed_with_boxes(bleed: float, tmp_path: P
 
 
 def _segments(pdf: Path, index: int) -> list[tuple[float, float, float, float]]:
-    """Straight lines drawn on the page itself (not inside card forms), mm from top-left."""
+    """Straight lines drawn on the page (not inside card forms), mm from top-left. The
+    sheet's repeated marks form is placed untransformed, so its lines count as the page's."""
     reader = pypdf.PdfReader(str(pdf))
     page = reader.pages[index]
     page_h = float(page.mediabox.height)
+    xobjects = page["/Resources"].get("/XObject", {})
+    operations = []
+    for operands, operator in ContentStream(page.get_contents(), reader).operations:
+        if operator == b"Do" and "SheetMarks" in str(operands[0]):
+            form = xobjects[operands[0]].get_object()
+            operations += ContentStream(form, reader).operations
+        else:
+            operations.append((operands, operator))
     found = []
     start: tuple[float, float] | None = None
-    for operands, operator in ContentStream(page.get_contents(), reader).operations:
+    for operands, operator in operations:
         if operator == b"m":
             start = (float(operands[0]), float(operands[1]))
         elif operator == b"l" and start is not None:
