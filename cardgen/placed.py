@@ -16,7 +16,7 @@ from cardgen.units import Colour
 Align = Literal["left", "center", "right"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FontRef:
     """A font file to draw with; `name` is a stable name to register it under."""
 
@@ -24,7 +24,7 @@ class FontRef:
     path: Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GlyphRun:
     """Shaped glyphs of one font, drawn glyph by glyph: `gids` are the font's glyph ids and
     (`xs`, `ys`) each glyph's origin in points from the line's left end on the baseline
@@ -36,7 +36,7 @@ class GlyphRun:
     ys: tuple[float, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TextItem:
     """One line of text. `x` is the anchor (left edge, centre or right edge per `align`),
     `baseline` the baseline's distance from the card's top edge.
@@ -57,7 +57,7 @@ class TextItem:
     shaped_width_pt: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QrItem:
     """A QR code. (x, y) is the top-left of the symbol *including* its quiet zone; `side`
     is the full width including the 4-module quiet zone on each side."""
@@ -70,7 +70,7 @@ class QrItem:
     field: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleItem:
     """A straight line, e.g. the line to write on."""
 
@@ -82,7 +82,7 @@ class RuleItem:
     colour: Colour
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RectItem:
     """A filled rectangle, e.g. a colour band."""
 
@@ -93,7 +93,7 @@ class RectItem:
     colour: Colour
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageItem:
     """A raster image (logo), scaled into the box keeping its aspect ratio."""
 
@@ -107,7 +107,7 @@ class ImageItem:
 Item = TextItem | QrItem | RuleItem | RectItem | ImageItem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FaceLayout:
     """One face of one card, fully placed."""
 
@@ -125,7 +125,7 @@ class FaceLayout:
         return tuple(i for i in self.items if isinstance(i, TextItem))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     """One card face put on a page. (x, y, width, height) is the card's box on the page in
     mm from the page's top-left; `rotation` (0, 90, 180, 270, counter-clockwise) turns the
@@ -139,7 +139,7 @@ class Placement:
     rotation: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ruler:
     """A 'print at 100 %' check: a line of known length with millimetre ticks."""
 
@@ -148,7 +148,7 @@ class Ruler:
     length: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scale:
     """A short millimetre scale for reading a printer's offset: zero at (x, y), ticks every
     0.5 mm out to `half` mm either side along `axis`, whole millimetres numbered (+ is right
@@ -160,7 +160,7 @@ class Scale:
     half: float = 3.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageText:
     """A line of instructions on the page: left end of its baseline, mm from the top-left."""
 
@@ -170,7 +170,7 @@ class PageText:
     size_pt: float = 5.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PagePlan:
     """One PDF page: its size, the faces on it, crop marks and the print-check furniture."""
 
