@@ -238,7 +238,13 @@ def _describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
         where = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
-        parts.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
+        message = str(err["msg"])
+        if err["loc"] and err["loc"][-1] in ("margin", "margin_min") \
+                and err["type"] == "greater_than_equal":
+            # The number alone does not say why: print shops trim up to 3 mm off.
+            message = (f"{MIN_MARGIN_MM:g} mm is the smallest margin (the safe area a print "
+                       "shop needs: its cut can wander that far into the card)")
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 

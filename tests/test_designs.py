@@ -82,7 +82,7 @@ def test_users_design_file_loads_relative_to_the_yaml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("margin: 4mm ", "margin: 2mm "), "margin"),
+        (("margin: 4mm ", "margin: 2mm "), "safe area a print shop needs"),
         (("- row: {left: [qr], right: [title, text, helplines, write_in, footer]}",
           "- row: {left: [title], right: [text]}"), "qr"),
         (("text: {size: 9, min: 6", "text: {size: 9, min: 12"), "min"),
