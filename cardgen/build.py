@@ -29,6 +29,7 @@ from cardgen import (
     links,
     phones,
     printshop,
+    qr,
     sheets,
     text,
 )
@@ -196,6 +197,23 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     return PreparedCard(variant, sheet, geometry, faces, payloads), problems
 
 
+def _encode_ahead(variants: Sequence[Variant]) -> None:
+    """Every variant's QR codes, encoded on all cores before the cards are laid out one by
+    one (a batch of distinct tracked links spends much of its time in the encoder)."""
+    jobs: list[tuple[str, str]] = []
+    for variant in variants:
+        spec = variant.spec
+        for face in (spec.front, spec.back):
+            if face is None or not face.qr:
+                continue
+            try:
+                payload = links.qr_payload(spec, face.qr, variant.code)
+            except ValueError:
+                continue  # reported, located, when the card is prepared
+            jobs.append((payload, spec.card.qr_error_correction))
+    qr.encode_many(jobs)
+
+
 def _check(path: Path, options: BuildOptions, progress: Progress | None = None) -> _Checked:
     loaded = config.load_campaign(
         path, variants_csv=options.variants_csv, only_variants=options.only_variants)
@@ -205,6 +223,7 @@ def _check(path: Path, options: BuildOptions, progress: Progress | None = None) 
                                     loaded.locate(None, ("print", "copies")))
     if too_many is not None:
         raise InputError([*collected.items, too_many])
+    _encode_ahead(loaded.variants)
     cards: list[PreparedCard] = []
     for number, variant in enumerate(loaded.variants):
         if progress:

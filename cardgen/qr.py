@@ -21,9 +21,10 @@ Size rule (RESEARCH.md "Verifying", simulated poor print): modules under 0.5 mm 
 
 from __future__ import annotations
 
-import functools
+import multiprocessing as mp
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -96,10 +97,34 @@ class QrCode:
         return dark_runs(self.modules)
 
 
-@functools.lru_cache(maxsize=4096)
+_CACHE: dict[tuple[str, str], QrCode] = {}
+_CACHE_SIZE = 20_000
+#: Below this many new codes, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
+
+
 def encode(payload: str, error_correction: str = "M") -> QrCode:
-    """Encodes `payload` as a full-size QR code. Raises ValueError for an empty or non-ASCII
-    payload, an unknown error-correction level, or a payload too long for any version."""
+    """Encodes `payload` as a full-size QR code (cached: a payload is encoded once). Raises
+    ValueError for an empty or non-ASCII payload, an unknown error-correction level, or a
+    payload too long for any version."""
+    key = (payload, error_correction)
+    code = _CACHE.get(key)
+    if code is None:
+        size, dark = _encode_matrix(payload, error_correction)
+        code = _store(key, size, dark)
+    return code
+
+
+def _store(key: tuple[str, str], size: int, dark: bytes) -> QrCode:
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    modules = tuple(tuple(map(bool, dark[r * size:(r + 1) * size])) for r in range(size))
+    code = _CACHE[key] = QrCode(key[0], key[1], modules)
+    return code
+
+
+def _encode_matrix(payload: str, error_correction: str) -> tuple[int, bytes]:
+    """(n, n*n bytes with 1 for dark) of the code for `payload`."""
     if error_correction not in ERROR_CORRECTION_LEVELS:
         raise ValueError(
             f"QR error correction must be one of L, M, Q, H, not {error_correction!r}"
@@ -127,10 +152,31 @@ def encode(payload: str, error_correction: str = "M") -> QrCode:
     # Guards the Micro QR promise and the (n - 17) / 4 version arithmetic.
     if rows != cols or rows < 21 or (rows - 17) % 4:
         raise ValueError(f"encoder returned a {rows}x{cols} matrix, not a full-size QR code")
-    # 0 is dark in zxing-cpp's image; translate to 1/0 bytes, then to booleans row by row.
-    dark = image.tobytes().translate(_DARK_TABLE)
-    modules = tuple(tuple(map(bool, dark[r * cols:(r + 1) * cols])) for r in range(rows))
-    return QrCode(payload, error_correction, modules)
+    # 0 is dark in zxing-cpp's image.
+    return rows, image.tobytes().translate(_DARK_TABLE)
+
+
+def _encode_in_worker(job: tuple[str, str]) -> tuple[str, str, int, bytes | None]:
+    try:
+        size, dark = _encode_matrix(*job)
+    except ValueError:
+        return job[0], job[1], 0, None  # the caller's own encode() reports it, located
+    return job[0], job[1], size, dark
+
+
+def encode_many(jobs: Iterable[tuple[str, str]]) -> None:
+    """Encodes (payload, error correction) pairs ahead of layout on every core, so that a
+    batch of a thousand distinct codes does not wait on one core: zxing-cpp holds the
+    interpreter lock, so threads would not help. Small batches, and systems without fork,
+    are left to `encode` one by one."""
+    todo = sorted({job for job in jobs if job not in _CACHE})
+    cores = os.cpu_count() or 1
+    if len(todo) < PARALLEL_FROM or cores < 2 or "fork" not in mp.get_all_start_methods():
+        return
+    with mp.get_context("fork").Pool(cores) as pool:
+        for payload, level, size, dark in pool.imap(_encode_in_worker, todo, chunksize=64):
+            if dark is not None:
+                _store((payload, level), size, dark)
 
 
 def module_size_mm(code: QrCode, side_mm: float) -> float:

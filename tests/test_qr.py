@@ -178,3 +178,20 @@ def test_rectangles_cover_every_dark_module_exactly_once(grid: list[list[bool]])
 def test_rectangles_are_fewer_than_runs_for_a_real_code() -> None:
     code = encode("https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/?b=s0001")
     assert len(dark_rectangles(code.modules)) < len(code.dark_runs())
+
+
+def test_encoding_ahead_on_every_core_gives_the_same_codes() -> None:
+    from cardgen import qr
+
+    payloads = [f"https://example.org/help?b=s{i:04d}" for i in range(qr.PARALLEL_FROM + 50)]
+    bad = "https://example.org/h\u00e9lp"
+    qr._CACHE.clear()
+    qr.encode_many([(p, "M") for p in payloads] + [(bad, "M")])
+    assert all((p, "M") in qr._CACHE for p in payloads)  # encoded ahead, not on demand
+    for payload in payloads[::25]:
+        size, dark = qr._encode_matrix(payload, "M")
+        expected = tuple(tuple(bool(dark[r * size + c]) for c in range(size))
+                         for r in range(size))
+        assert encode(payload).modules == expected
+    with pytest.raises(ValueError, match="non-ASCII"):
+        encode(bad)
