@@ -465,7 +465,7 @@ class _QrPlan(_Plan):
     def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
         assert env.qr is not None
         return [QrItem(x + (w - self.side_mm) / 2, y + (h - self.side_mm) / 2, self.side_mm,
-                       env.qr.payload, env.qr.modules, f"{env.side}.qr")]
+                       env.qr.payload, env.qr.modules, f"{env.side}.qr", env.qr.path)]
 
 
 @dataclass

@@ -68,6 +68,8 @@ class QrItem:
     payload: str
     modules: tuple[tuple[bool, ...], ...]
     field: str = ""
+    #: the dark modules as PDF path operators in module units; empty: made from `modules`
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True)

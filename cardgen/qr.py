@@ -42,7 +42,8 @@ _DARK_TABLE = bytes([1] + [0] * 255)
 _DARK_RUN = re.compile(rb"\x01+")
 
 
-def dark_runs(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
+def dark_runs(modules: Sequence[Sequence[bool]] | Sequence[bytes]
+              ) -> list[tuple[int, int, int]]:
     """(row, first column, length) of every maximal horizontal run of dark modules,
     row-major: what a renderer needs to draw a code as one path of rectangles."""
     runs: list[tuple[int, int, int]] = []
@@ -52,7 +53,8 @@ def dark_runs(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def dark_rectangles(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int, int]]:
+def dark_rectangles(modules: Sequence[Sequence[bool]] | Sequence[bytes]
+                    ) -> list[tuple[int, int, int, int]]:
     """(column, row, width, height) rectangles that cover the dark modules exactly once: a
     run that repeats in the rows below it is one taller rectangle. Fewer path operators
     than one rectangle a run, so a card with a distinct code costs fewer bytes."""
@@ -72,6 +74,13 @@ def dark_rectangles(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, i
     return done
 
 
+def rectangle_path(modules: Sequence[Sequence[bool]] | Sequence[bytes]) -> str:
+    """PDF path operators (`x y w h re`, module units, y down) for the dark modules: what
+    the renderer fills as one path. Made once per code, in the encoding workers for batches."""
+    return "\n".join(f"{col} {row} {width} {height} re"
+                     for col, row, width, height in dark_rectangles(modules))
+
+
 @dataclass(frozen=True)
 class QrCode:
     """One encoded QR symbol. `modules[row][col]` is True for a dark module; the 4-module
@@ -80,6 +89,8 @@ class QrCode:
     payload: str
     error_correction: str
     modules: tuple[tuple[bool, ...], ...]
+    #: the dark modules as PDF path operators in module units (see `rectangle_path`)
+    path: str = ""
 
     @property
     def size(self) -> int:
@@ -115,11 +126,13 @@ def encode(payload: str, error_correction: str = "M") -> QrCode:
     return code
 
 
-def _store(key: tuple[str, str], size: int, dark: bytes) -> QrCode:
+def _store(key: tuple[str, str], size: int, dark: bytes, path: str | None = None) -> QrCode:
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
     modules = tuple(tuple(map(bool, dark[r * size:(r + 1) * size])) for r in range(size))
-    code = _CACHE[key] = QrCode(key[0], key[1], modules)
+    if path is None:
+        path = rectangle_path(modules)
+    code = _CACHE[key] = QrCode(key[0], key[1], modules, path)
     return code
 
 
@@ -156,12 +169,13 @@ def _encode_matrix(payload: str, error_correction: str) -> tuple[int, bytes]:
     return rows, image.tobytes().translate(_DARK_TABLE)
 
 
-def _encode_in_worker(job: tuple[str, str]) -> tuple[str, str, int, bytes | None]:
+def _encode_in_worker(job: tuple[str, str]) -> tuple[str, str, int, bytes | None, str]:
     try:
         size, dark = _encode_matrix(*job)
     except ValueError:
-        return job[0], job[1], 0, None  # the caller's own encode() reports it, located
-    return job[0], job[1], size, dark
+        return job[0], job[1], 0, None, ""  # the caller's own encode() reports it, located
+    modules = [dark[r * size:(r + 1) * size] for r in range(size)]
+    return job[0], job[1], size, dark, rectangle_path(modules)
 
 
 def encode_many(jobs: Iterable[tuple[str, str]]) -> None:
@@ -174,9 +188,10 @@ def encode_many(jobs: Iterable[tuple[str, str]]) -> None:
     if len(todo) < PARALLEL_FROM or cores < 2 or "fork" not in mp.get_all_start_methods():
         return
     with mp.get_context("fork").Pool(cores) as pool:
-        for payload, level, size, dark in pool.imap(_encode_in_worker, todo, chunksize=64):
+        for payload, level, size, dark, path in pool.imap(_encode_in_worker, todo,
+                                                          chunksize=64):
             if dark is not None:
-                _store((payload, level), size, dark)
+                _store((payload, level), size, dark, path)
 
 
 def module_size_mm(code: QrCode, side_mm: float) -> float:

@@ -35,7 +35,7 @@ from cardgen.placed import (
     Scale,
     TextItem,
 )
-from cardgen.qr import dark_rectangles
+from cardgen.qr import rectangle_path
 from cardgen.units import Colour, mm_to_pt
 
 ColourMode = Literal["rgb", "cmyk"]
@@ -169,8 +169,7 @@ def _draw_qr(canvas: Canvas, painter: _Painter, item: QrItem, card_h_pt: float) 
         painter.black_fill_operator(),
         f"{_fmt(module_pt)} 0 0 {_fmt(-module_pt)} {_fmt(left)} {_fmt(top)} cm",
     ]
-    ops.extend(f"{col} {row} {width} {height} re"
-               for col, row, width, height in dark_rectangles(item.modules))
+    ops.append(item.path or rectangle_path(item.modules))
     ops.append("f")
     ops.append("Q")
     canvas._code.append("\n".join(ops))

@@ -195,3 +195,18 @@ def test_encoding_ahead_on_every_core_gives_the_same_codes() -> None:
         assert encode(payload).modules == expected
     with pytest.raises(ValueError, match="non-ASCII"):
         encode(bad)
+
+
+def test_path_fills_exactly_the_dark_modules() -> None:
+    from cardgen.qr import rectangle_path
+
+    code = encode(URL_103)
+    assert code.path == rectangle_path(code.modules)
+    covered = [[0] * code.size for _ in range(code.size)]
+    for op in code.path.splitlines():
+        col, row, width, height, name = op.split()
+        assert name == "re"
+        for r in range(int(row), int(row) + int(height)):
+            for c in range(int(col), int(col) + int(width)):
+                covered[r][c] += 1
+    assert covered == [[1 if dark else 0 for dark in row] for row in code.modules]
