@@ -8,6 +8,7 @@ the rendered PDF, and only then writes the PDF(s) and the manifest, atomically.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -15,7 +16,7 @@ import io
 import math
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -412,8 +413,6 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
                    progress: Progress | None = None) -> BuildResult:
     """Checks, renders, verifies and writes. Raises InputError (with every problem) when the
     input has errors, VerificationError when a QR code does not decode; writes nothing then."""
-    from cardgen import render, verify
-
     options = options or BuildOptions()
     checked = _check(path, options, progress)
     problems = ProblemList(checked.problems)
@@ -431,12 +430,61 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
         groups = [(f"{loaded.slug}/{c.variant.id}.pdf", [c]) for c in cards]
     else:
         groups = [(f"{loaded.slug}.pdf", list(cards))]
-    outputs: dict[str, bytes] = {}
+    # Checked before drawing: a file that may not be replaced stops the run at once.
+    _targets(options.output_dir, [name for name, _ in groups], not options.force)
+    staging = _Staging(options.output_dir)
+    try:
+        return _render_verify_write(loaded, groups, options, problems, staging,
+                                    progress, start_at=start_at, pack=pack)
+    except BaseException:
+        staging.discard()
+        raise
+
+
+class _Staging:
+    """Rendered PDFs waiting, under temporary names in their own folders, for verification
+    and the final rename; removed with any folder made for them if the run fails."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self.parts: list[Path] = []
+        self.made: list[Path] = []
+
+    def part(self, name: str) -> Path:
+        folder = (self.output_dir / name).parent
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.made.extend(missing)
+            return _new_part(folder, (self.output_dir / name).name, self.parts)
+        except OSError as exc:
+            raise OutputError(f"could not write to {self.output_dir}: {exc.strerror or exc}",
+                              fix="choose another folder with -o, or free some disk space"
+                              ) from exc
+
+    def discard(self) -> None:
+        for part in self.parts:
+            part.unlink(missing_ok=True)
+        for folder in self.made:  # deepest first
+            with contextlib.suppress(OSError):  # not empty: something else is there
+                folder.rmdir()
+
+
+def _render_verify_write(
+    loaded: config.LoadedCampaign,
+    groups: Sequence[tuple[str, list[PreparedCard]]], options: BuildOptions,
+    problems: ProblemList, staging: _Staging, progress: Progress | None, *, start_at: int,
+    pack: bool,
+) -> BuildResult:
+    from cardgen import render, verify
+
+    top = loaded.variants[0].spec
+    outputs: dict[str, bytes | Path] = {}
     reports: list[VariantReport] = []
     total_pages = 0
     verified = 0
     wanted_by_file: list[list[QrExpectation]] = []
-    pdfs: list[bytes] = []
+    pdfs: list[Path] = []
     for number, (name, group) in enumerate(groups):
         doc = _Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
@@ -448,11 +496,21 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
             progress("render", number, len(groups))
         first = group[0]
         fonts = text.load_font_family(first.variant.spec.card.font, loaded.base_dir)
-        pdf = render.render_document(
-            doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
-            colour_mode=printshop.colour_mode(first.variant.spec),
-            bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop" else 0.0,
-            duplex=first.variant.spec.print.duplex)
+        # Written straight to its temporary file, page by page: memory does not grow with
+        # the number of sheets.
+        pdf = staging.part(name)
+        try:
+            render.render_to_file(
+                pdf, doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
+                colour_mode=printshop.colour_mode(first.variant.spec),
+                bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop"
+                else 0.0,
+                duplex=first.variant.spec.print.duplex)
+        except OSError as exc:
+            raise OutputError(f"could not write to {options.output_dir}: "
+                              f"{exc.strerror or exc}",
+                              fix="choose another folder with -o, or free some disk space"
+                              ) from exc
         wanted_by_file.append(_expectations(doc) if options.verify else [])
         pdfs.append(pdf)
         outputs[name] = pdf
@@ -533,21 +591,36 @@ def written_by_cardgen(path: Path) -> bool:
     return head == MANIFEST_START
 
 
-def _write_part(directory: Path, name: str, data: bytes, parts: list[Path]) -> Path:
+def _new_part(directory: Path, name: str, parts: list[Path]) -> Path:
+    """An empty temporary file beside `name` in `directory`, listed in `parts`."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
-    part = Path(tmp_name)
+    os.close(fd)
     # listed before writing, so a write that fails half-way is cleaned up too
-    parts.append(part)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    parts.append(Path(tmp_name))
+    return Path(tmp_name)
+
+
+def _write_part(directory: Path, name: str, data: bytes | Path, parts: list[Path]) -> Path:
+    if isinstance(data, Path):
+        # Already written (a PDF rendered page by page): it only needs making durable.
+        if data.parent.resolve() != directory.resolve():
+            raise ValueError(f"{data} is not in {directory}: it could not be renamed at once")
+        part = data
+        parts.append(part)
+        with part.open("rb+") as handle:
+            os.fsync(handle.fileno())
+    else:
+        part = _new_part(directory, name, parts)
+        with part.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
     # mkstemp makes files only their owner can read; a PDF is for sharing.
     os.chmod(part, 0o666 & ~_current_umask())
     return part
 
 
-def _targets(output_dir: Path, outputs: dict[str, bytes], protect: bool) -> list[Path]:
+def _targets(output_dir: Path, outputs: Iterable[str], protect: bool) -> list[Path]:
     root = output_dir.resolve()
     targets: list[Path] = []
     for name in outputs:
@@ -568,12 +641,13 @@ def _targets(output_dir: Path, outputs: dict[str, bytes], protect: bool) -> list
     return targets
 
 
-def write_atomically(output_dir: Path, outputs: dict[str, bytes], *,
+def write_atomically(output_dir: Path, outputs: Mapping[str, bytes | Path], *,
                      protect: bool = False) -> list[Path]:
     """Writes every file to a temporary name in its folder, then renames them all: a run that
     fails part-way (an error, a full disk, Ctrl-C) leaves the previous files as they were and
     no partial file. With `protect`, a file cardgen did not write (not its PDF or manifest)
-    is not replaced."""
+    is not replaced. A Path value is a file already written under a temporary name in the
+    target's folder (a large PDF): it is renamed, or removed if the run fails."""
     targets = _targets(output_dir, outputs, protect)
     parts: list[Path] = []
     renamed: list[Path] = []
