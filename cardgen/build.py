@@ -278,12 +278,25 @@ class _Document:
     faces: dict[str, FaceLayout] = field(default_factory=dict)
     double_sided: bool = False
     reports: list[VariantReport] = field(default_factory=list)
+    #: the last sheet's occupants and placements, for sharing with a sheet filled the same
+    last_sheet: tuple[object, tuple[tuple[Placement, ...], tuple[Placement, ...]]] | None = None
 
 
 @functools.lru_cache(maxsize=64)
 def _crop_marks(geometry: sheets.PageGeometry) -> tuple[tuple[float, float, float, float], ...]:
     # Every sheet of a variant has the same marks; a 1,000-sheet run asks 1,000 times.
     return tuple(sheets.crop_marks(geometry))
+
+
+@functools.lru_cache(maxsize=64)
+def _ruler(geometry: sheets.PageGeometry) -> tuple[Ruler, tuple[float, float]] | None:
+    """The ruler and where the sheet label ends, above the top row when there is room.
+    Computed once per layout, so every sheet of a run shares them."""
+    top = min(s.y for s in geometry.fronts)
+    if top < 9:
+        return None
+    return (Ruler(x=min(s.x for s in geometry.fronts) + 4, y=top - 5.5, length=50.0),
+            (max(s.x + s.width for s in geometry.fronts) - 2, top - 5.5))
 
 
 def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
@@ -294,21 +307,22 @@ def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
             return {"crop_marks": tuple(printshop.print_shop_crop_marks(
                 geometry, spec.print.bleed))}
         return {}
-    top = min(s.y for s in geometry.fronts)
     furniture: dict[str, object] = {"label": label}
-    if top >= 9:
-        furniture["ruler"] = Ruler(x=min(s.x for s in geometry.fronts) + 4, y=top - 5.5,
-                                   length=50.0)
-        furniture["label_xy"] = (max(s.x + s.width for s in geometry.fronts) - 2, top - 5.5)
+    ruler = _ruler(geometry)
+    if ruler is not None:
+        furniture["ruler"], furniture["label_xy"] = ruler
     if spec.print.crop_marks and sheet.card_w is None:
         furniture["crop_marks"] = _crop_marks(geometry)
     return furniture
 
 
-def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], label: str,
-                 doc: _Document) -> None:
-    """A front page (and a back page) for one sheet whose slots hold `slot_cards`."""
-    geometry = card.geometry
+def _sheet_placements(geometry: sheets.PageGeometry, slot_cards: Sequence[PreparedCard | None],
+                      doc: _Document) -> tuple[tuple[Placement, ...], tuple[Placement, ...]]:
+    """The faces on one sheet's front and back. A sheet filled like the one before it
+    shares that sheet's placements: 1,000 sheets of one card hold one set, not 1,000."""
+    key = (geometry, tuple(None if c is None else c.variant.id for c in slot_cards))
+    if doc.last_sheet is not None and doc.last_sheet[0] == key:
+        return doc.last_sheet[1]
     fronts: list[Placement] = []
     backs: list[Placement] = []
     for index, occupant in enumerate(slot_cards):
@@ -322,6 +336,16 @@ def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], 
             back = geometry.backs[index]
             backs.append(Placement(f"{vid}-back", back.x, back.y, back.width, back.height,
                                    back.rotation))
+    placed = (tuple(fronts), tuple(backs))
+    doc.last_sheet = (key, placed)
+    return placed
+
+
+def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], label: str,
+                 doc: _Document) -> None:
+    """A front page (and a back page) for one sheet whose slots hold `slot_cards`."""
+    geometry = card.geometry
+    fronts, backs = _sheet_placements(geometry, slot_cards, doc)
     furniture = _furniture(card, label)
     extra: dict[str, object] = {}
     if geometry.trim_box is not None:
