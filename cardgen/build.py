@@ -8,6 +8,7 @@ the rendered PDF, and only then writes the PDF(s) and the manifest, atomically.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -15,7 +16,7 @@ import io
 import math
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -296,12 +297,25 @@ class _Document:
     faces: dict[str, FaceLayout] = field(default_factory=dict)
     double_sided: bool = False
     reports: list[VariantReport] = field(default_factory=list)
+    #: the last sheet's occupants and placements, for sharing with a sheet filled the same
+    last_sheet: tuple[object, tuple[tuple[Placement, ...], tuple[Placement, ...]]] | None = None
 
 
 @functools.lru_cache(maxsize=64)
 def _crop_marks(geometry: sheets.PageGeometry) -> tuple[tuple[float, float, float, float], ...]:
     # Every sheet of a variant has the same marks; a 1,000-sheet run asks 1,000 times.
     return tuple(sheets.crop_marks(geometry))
+
+
+@functools.lru_cache(maxsize=64)
+def _ruler(geometry: sheets.PageGeometry) -> tuple[Ruler, tuple[float, float]] | None:
+    """The ruler and where the sheet label ends, above the top row when there is room.
+    Computed once per layout, so every sheet of a run shares them."""
+    top = min(s.y for s in geometry.fronts)
+    if top < 9:
+        return None
+    return (Ruler(x=min(s.x for s in geometry.fronts) + 4, y=top - 5.5, length=50.0),
+            (max(s.x + s.width for s in geometry.fronts) - 2, top - 5.5))
 
 
 def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
@@ -312,21 +326,22 @@ def _furniture(card: PreparedCard, label: str) -> dict[str, object]:
             return {"crop_marks": tuple(printshop.print_shop_crop_marks(
                 geometry, spec.print.bleed))}
         return {}
-    top = min(s.y for s in geometry.fronts)
     furniture: dict[str, object] = {"label": label}
-    if top >= 9:
-        furniture["ruler"] = Ruler(x=min(s.x for s in geometry.fronts) + 4, y=top - 5.5,
-                                   length=50.0)
-        furniture["label_xy"] = (max(s.x + s.width for s in geometry.fronts) - 2, top - 5.5)
+    ruler = _ruler(geometry)
+    if ruler is not None:
+        furniture["ruler"], furniture["label_xy"] = ruler
     if spec.print.crop_marks and sheet.card_w is None:
         furniture["crop_marks"] = _crop_marks(geometry)
     return furniture
 
 
-def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], label: str,
-                 doc: _Document) -> None:
-    """A front page (and a back page) for one sheet whose slots hold `slot_cards`."""
-    geometry = card.geometry
+def _sheet_placements(geometry: sheets.PageGeometry, slot_cards: Sequence[PreparedCard | None],
+                      doc: _Document) -> tuple[tuple[Placement, ...], tuple[Placement, ...]]:
+    """The faces on one sheet's front and back. A sheet filled like the one before it
+    shares that sheet's placements: 1,000 sheets of one card hold one set, not 1,000."""
+    key = (geometry, tuple(None if c is None else c.variant.id for c in slot_cards))
+    if doc.last_sheet is not None and doc.last_sheet[0] == key:
+        return doc.last_sheet[1]
     fronts: list[Placement] = []
     backs: list[Placement] = []
     for index, occupant in enumerate(slot_cards):
@@ -340,6 +355,16 @@ def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], 
             back = geometry.backs[index]
             backs.append(Placement(f"{vid}-back", back.x, back.y, back.width, back.height,
                                    back.rotation))
+    placed = (tuple(fronts), tuple(backs))
+    doc.last_sheet = (key, placed)
+    return placed
+
+
+def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], label: str,
+                 doc: _Document) -> None:
+    """A front page (and a back page) for one sheet whose slots hold `slot_cards`."""
+    geometry = card.geometry
+    fronts, backs = _sheet_placements(geometry, slot_cards, doc)
     furniture = _furniture(card, label)
     extra: dict[str, object] = {}
     if geometry.trim_box is not None:
@@ -431,8 +456,6 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
                    progress: Progress | None = None) -> BuildResult:
     """Checks, renders, verifies and writes. Raises InputError (with every problem) when the
     input has errors, VerificationError when a QR code does not decode; writes nothing then."""
-    from cardgen import render, verify
-
     options = options or BuildOptions()
     checked = _check(path, options, progress)
     problems = ProblemList(checked.problems)
@@ -450,12 +473,61 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
         groups = [(f"{loaded.slug}/{c.variant.id}.pdf", [c]) for c in cards]
     else:
         groups = [(f"{loaded.slug}.pdf", list(cards))]
-    outputs: dict[str, bytes] = {}
+    # Checked before drawing: a file that may not be replaced stops the run at once.
+    _targets(options.output_dir, [name for name, _ in groups], not options.force)
+    staging = _Staging(options.output_dir)
+    try:
+        return _render_verify_write(loaded, groups, options, problems, staging,
+                                    progress, start_at=start_at, pack=pack)
+    except BaseException:
+        staging.discard()
+        raise
+
+
+class _Staging:
+    """Rendered PDFs waiting, under temporary names in their own folders, for verification
+    and the final rename; removed with any folder made for them if the run fails."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self.parts: list[Path] = []
+        self.made: list[Path] = []
+
+    def part(self, name: str) -> Path:
+        folder = (self.output_dir / name).parent
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.made.extend(missing)
+            return _new_part(folder, (self.output_dir / name).name, self.parts)
+        except OSError as exc:
+            raise OutputError(f"could not write to {self.output_dir}: {exc.strerror or exc}",
+                              fix="choose another folder with -o, or free some disk space"
+                              ) from exc
+
+    def discard(self) -> None:
+        for part in self.parts:
+            part.unlink(missing_ok=True)
+        for folder in self.made:  # deepest first
+            with contextlib.suppress(OSError):  # not empty: something else is there
+                folder.rmdir()
+
+
+def _render_verify_write(
+    loaded: config.LoadedCampaign,
+    groups: Sequence[tuple[str, list[PreparedCard]]], options: BuildOptions,
+    problems: ProblemList, staging: _Staging, progress: Progress | None, *, start_at: int,
+    pack: bool,
+) -> BuildResult:
+    from cardgen import render, verify
+
+    top = loaded.variants[0].spec
+    outputs: dict[str, bytes | Path] = {}
     reports: list[VariantReport] = []
     total_pages = 0
     verified = 0
     wanted_by_file: list[list[QrExpectation]] = []
-    pdfs: list[bytes] = []
+    pdfs: list[Path] = []
     for number, (name, group) in enumerate(groups):
         doc = _Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
@@ -467,11 +539,21 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
             progress("render", number, len(groups))
         first = group[0]
         fonts = text.load_font_family(first.variant.spec.card.font, loaded.base_dir)
-        pdf = render.render_document(
-            doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
-            colour_mode=printshop.colour_mode(first.variant.spec),
-            bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop" else 0.0,
-            duplex=first.variant.spec.print.duplex)
+        # Written straight to its temporary file, page by page: memory does not grow with
+        # the number of sheets.
+        pdf = staging.part(name)
+        try:
+            render.render_to_file(
+                pdf, doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
+                colour_mode=printshop.colour_mode(first.variant.spec),
+                bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop"
+                else 0.0,
+                duplex=first.variant.spec.print.duplex)
+        except OSError as exc:
+            raise OutputError(f"could not write to {options.output_dir}: "
+                              f"{exc.strerror or exc}",
+                              fix="choose another folder with -o, or free some disk space"
+                              ) from exc
         wanted_by_file.append(_expectations(doc) if options.verify else [])
         pdfs.append(pdf)
         outputs[name] = pdf
@@ -552,21 +634,36 @@ def written_by_cardgen(path: Path) -> bool:
     return head == MANIFEST_START
 
 
-def _write_part(directory: Path, name: str, data: bytes, parts: list[Path]) -> Path:
+def _new_part(directory: Path, name: str, parts: list[Path]) -> Path:
+    """An empty temporary file beside `name` in `directory`, listed in `parts`."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
-    part = Path(tmp_name)
+    os.close(fd)
     # listed before writing, so a write that fails half-way is cleaned up too
-    parts.append(part)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    parts.append(Path(tmp_name))
+    return Path(tmp_name)
+
+
+def _write_part(directory: Path, name: str, data: bytes | Path, parts: list[Path]) -> Path:
+    if isinstance(data, Path):
+        # Already written (a PDF rendered page by page): it only needs making durable.
+        if data.parent.resolve() != directory.resolve():
+            raise ValueError(f"{data} is not in {directory}: it could not be renamed at once")
+        part = data
+        parts.append(part)
+        with part.open("rb+") as handle:
+            os.fsync(handle.fileno())
+    else:
+        part = _new_part(directory, name, parts)
+        with part.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
     # mkstemp makes files only their owner can read; a PDF is for sharing.
     os.chmod(part, 0o666 & ~_current_umask())
     return part
 
 
-def _targets(output_dir: Path, outputs: dict[str, bytes], protect: bool) -> list[Path]:
+def _targets(output_dir: Path, outputs: Iterable[str], protect: bool) -> list[Path]:
     root = output_dir.resolve()
     targets: list[Path] = []
     for name in outputs:
@@ -587,12 +684,13 @@ def _targets(output_dir: Path, outputs: dict[str, bytes], protect: bool) -> list
     return targets
 
 
-def write_atomically(output_dir: Path, outputs: dict[str, bytes], *,
+def write_atomically(output_dir: Path, outputs: Mapping[str, bytes | Path], *,
                      protect: bool = False) -> list[Path]:
     """Writes every file to a temporary name in its folder, then renames them all: a run that
     fails part-way (an error, a full disk, Ctrl-C) leaves the previous files as they were and
     no partial file. With `protect`, a file cardgen did not write (not its PDF or manifest)
-    is not replaced."""
+    is not replaced. A Path value is a file already written under a temporary name in the
+    target's folder (a large PDF): it is renamed, or removed if the run fails."""
     targets = _targets(output_dir, outputs, protect)
     parts: list[Path] = []
     renamed: list[Path] = []

@@ -11,17 +11,20 @@ black. Output is deterministic (`invariant=1`).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from cardgen.errors import CardgenError
+from cardgen.pdfupdate import BaseDocument, PageWriter
 from cardgen.placed import (
     FaceLayout,
     FontRef,
@@ -223,30 +226,6 @@ def _draw_face(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float
             )
 
 
-def _place(canvas: Canvas, placement: Placement, form: str, page_h_pt: float) -> None:
-    x = mm_to_pt(placement.x)
-    y = page_h_pt - mm_to_pt(placement.y + placement.height)
-    w, h = mm_to_pt(placement.width), mm_to_pt(placement.height)
-    canvas.saveState()
-    rotation = placement.rotation % 360
-    # Translate so the turned face still fills the slot box exactly.
-    if rotation == 0:
-        canvas.translate(x, y)
-    elif rotation == 90:
-        canvas.translate(x + w, y)
-        canvas.rotate(90)
-    elif rotation == 180:
-        canvas.translate(x + w, y + h)
-        canvas.rotate(180)
-    elif rotation == 270:
-        canvas.translate(x, y + h)
-        canvas.rotate(270)
-    else:
-        raise ValueError(f"rotation {placement.rotation} is not a multiple of 90")
-    canvas.doForm(form)
-    canvas.restoreState()
-
-
 def _form_name(face_key: str) -> str:
     return "F" + "".join(c if c.isalnum() else "_" for c in face_key)
 
@@ -366,18 +345,97 @@ def render_document(
     duplex: str = "none",
 ) -> bytes:
     """The whole PDF as bytes: every page of `pages`, each face drawn once as a form."""
+    buffer = io.BytesIO()
+    write_document(buffer, pages, faces, title=title, furniture_font=furniture_font,
+                   colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+    return buffer.getvalue()
+
+
+def render_to_file(
+    path: Path,
+    pages: Sequence[PagePlan],
+    faces: Mapping[str, FaceLayout],
+    *,
+    title: str,
+    furniture_font: FontRef,
+    colour_mode: ColourMode = "rgb",
+    bleed: float = 0.0,
+    duplex: str = "none",
+) -> None:
+    """Writes the PDF to `path` page by page, so memory does not grow with the page count."""
+    with path.open("wb") as handle:
+        write_document(handle, pages, faces, title=title, furniture_font=furniture_font,
+                       colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+
+
+def write_document(
+    out: BinaryIO,
+    pages: Sequence[PagePlan],
+    faces: Mapping[str, FaceLayout],
+    *,
+    title: str,
+    furniture_font: FontRef,
+    colour_mode: ColourMode = "rgb",
+    bleed: float = 0.0,
+    duplex: str = "none",
+) -> None:
+    """Writes the PDF to `out`: a base document of forms and fonts made by reportlab, then
+    the pages as an incremental update, each written as soon as it is made."""
     # ASCII85 makes streams a quarter bigger, and without the optional rl_accel package
     # reportlab encodes it in pure Python: a third of the render time of a 1,000-card batch.
     saved = rl_config.useA85
     rl_config.useA85 = 0
     try:
-        return _render_document(pages, faces, title=title, furniture_font=furniture_font,
-                                colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+        _write_document(out, pages, faces, title=title, furniture_font=furniture_font,
+                        colour_mode=colour_mode, bleed=bleed, duplex=duplex)
     finally:
         rl_config.useA85 = saved
 
 
-def _render_document(
+def _furniture_chars(pages: Sequence[PagePlan]) -> str:
+    """Every character the page furniture draws: a font subset is fixed when the base is
+    saved, before the pages are drawn, so these are put in it first."""
+    chars: set[str] = set()
+    for page in pages:
+        chars.update(page.label)
+        for line in page.texts:
+            chars.update(line.text)
+        for note in page.notes:
+            chars.update(note)
+        if page.scales:
+            chars.update("0123456789+-.")
+    chars.discard("\u00a0")  # drawn as a space
+    return "".join(sorted(chars))
+
+
+def _placement_matrix(placement: Placement, page_h_pt: float) -> str:
+    """The `cm` operands that put an upright face into its slot box, turned."""
+    x = mm_to_pt(placement.x)
+    y = page_h_pt - mm_to_pt(placement.y + placement.height)
+    w, h = mm_to_pt(placement.width), mm_to_pt(placement.height)
+    rotation = placement.rotation % 360
+    # Translate so the turned face still fills the slot box exactly.
+    if rotation == 0:
+        m = (1, 0, 0, 1, x, y)
+    elif rotation == 90:
+        m = (0, 1, -1, 0, x + w, y)
+    elif rotation == 180:
+        m = (-1, 0, 0, -1, x + w, y + h)
+    elif rotation == 270:
+        m = (0, -1, 1, 0, x, y + h)
+    else:
+        raise ValueError(f"rotation {placement.rotation} is not a multiple of 90")
+    return " ".join(_fmt(v) for v in m)
+
+
+def _pdf_box(box: tuple[float, float, float, float], page_h: float
+             ) -> tuple[float, float, float, float]:
+    x, y, w, h = box
+    return (mm_to_pt(x), page_h - mm_to_pt(y + h), mm_to_pt(x + w), page_h - mm_to_pt(y))
+
+
+def _write_document(
+    out: BinaryIO,
     pages: Sequence[PagePlan],
     faces: Mapping[str, FaceLayout],
     *,
@@ -386,7 +444,7 @@ def _render_document(
     colour_mode: ColourMode,
     bleed: float,
     duplex: str,
-) -> bytes:
+) -> None:
     buffer = io.BytesIO()
     first = pages[0] if pages else None
     size = (mm_to_pt(first.width), mm_to_pt(first.height)) if first else (595.0, 842.0)
@@ -431,21 +489,83 @@ def _render_document(
                          uppery=mm_to_pt(page.height))
         _draw_sheet_marks(canvas, page, furniture_font, painter)
         canvas.endForm()
+    # The base's one page is never shown (the update's page tree replaces it): it places
+    # every form, so its resources name them all, and draws every furniture character, so
+    # the embedded subset has them.
+    for name in [*sorted(set(form_of.values())), *marks.values()]:
+        canvas.doForm(name)
+    furniture_name = register_font(furniture_font)
+    chars = _furniture_chars(pages)
+    if chars:
+        canvas.setFont(furniture_name, 5.5)
+        canvas.drawString(0, 0, chars)
+    canvas.showPage()
+    # Saving writes each font's subsets and drops reportlab's record of which code each
+    # character got; the pages need that record to draw through the same subsets, so it is
+    # kept and put back (frozen: a character not in the subset raises instead of vanishing).
+    fonts = [pdfmetrics.getFont(furniture_name)]
+    states = {font: font.state[canvas._doc] for font in fonts if canvas._doc in font.state}
+    canvas.save()
+    if not pages:
+        out.write(buffer.getvalue())
+        return
+    for font, state in states.items():
+        font.state[canvas._doc] = state
+    try:
+        _write_pages(out, canvas, pages, _base_document(canvas, buffer.getvalue()), form_of,
+                     marks, furniture_font, painter)
+    finally:
+        for font in states:
+            font.state.pop(canvas._doc, None)
+
+
+def _write_pages(out: BinaryIO, canvas: Canvas, pages: Sequence[PagePlan], base: BaseDocument,
+                 form_of: Mapping[str, str], marks: Mapping[tuple[object, ...], str],
+                 furniture_font: FontRef, painter: _Painter) -> None:
+    writer = PageWriter(out, base, len(pages))
+    xobject = canvas._doc.getXObjectName
+    form_ops = {key: f"/{xobject(name)} Do Q" for key, name in form_of.items()}
+    marks_ops = {key: f"/{xobject(name)} Do" for key, name in marks.items()}
     for page in pages:
-        canvas.setPageSize((mm_to_pt(page.width), mm_to_pt(page.height)))
         page_h = mm_to_pt(page.height)
-        for box, setter in ((page.trim_box, canvas.setTrimBox),
-                            (page.bleed_box, canvas.setBleedBox)):
-            if box is not None:
-                x, y, w, h = box
-                setter((mm_to_pt(x), page_h - mm_to_pt(y + h),
-                        mm_to_pt(x + w), page_h - mm_to_pt(y)))
-        for placement in page.placements:
-            _place(canvas, placement, form_of[placement.face_key], page_h)
+        ops = [f"q {_placement_matrix(p, page_h)} cm {form_ops[p.face_key]}"
+               for p in page.placements]
         marks_key = _sheet_marks_key(page)
         if marks_key is not None:
-            canvas.doForm(marks[marks_key])
-        _draw_furniture(canvas, page, furniture_font, painter)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+            ops.append(marks_ops[marks_key])
+        # reportlab still formats the furniture (text through the embedded subset): its
+        # drawing calls only append operators to the canvas's list, taken here per page.
+        canvas._code = ops
+        canvas.init_graphics_state()
+        try:
+            _draw_furniture(canvas, page, furniture_font, painter)
+        except PDFError as exc:  # a character missed by _furniture_chars: a cardgen bug
+            raise CardgenError(f"the sheet text cannot be drawn: {exc}",
+                               fix="report this as a cardgen bug with the input file",
+                               code="CG602") from exc
+        writer.add_page(
+            "\n".join(canvas._code) + "\n", (0, 0, mm_to_pt(page.width), page_h),
+            trim_box=_pdf_box(page.trim_box, page_h) if page.trim_box else None,
+            bleed_box=_pdf_box(page.bleed_box, page_h) if page.bleed_box else None)
+    canvas._code = []
+    writer.finish()
+
+
+_FILE_ID = re.compile(rb"\[\s*<[0-9a-fA-F]*>\s*<[0-9a-fA-F]*>\s*\]")
+
+
+def _base_document(canvas: Canvas, data: bytes) -> BaseDocument:
+    """What the update needs from reportlab's saved document: its catalog (viewer
+    preferences), information dictionary, identifier and the shown page's resources."""
+    doc = canvas._doc
+    numbers = doc.idToObjectNumberAndVersion
+    catalog_at = doc.idToOffset[doc.Reference(doc.Catalog).name]
+    body = data[data.index(b"obj", catalog_at) + 3:data.index(b"endobj", catalog_at)].strip()
+    found = _FILE_ID.search(doc.ID())
+    if found is None:
+        raise ValueError("reportlab wrote no file identifier")
+    page = doc.Pages.pages[0]
+    return BaseDocument(
+        data=data, size=len(doc.numberToId) + 1, catalog=body,
+        info=numbers[doc.Reference(doc.info).name][0], file_id=found.group(0),
+        resources=page.Resources.format(doc))

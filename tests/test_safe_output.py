@@ -151,7 +151,7 @@ def test_a_link_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
 _INTERRUPT = """
 import os, signal, sys
 from cardgen import build, render
-real_replace, real_render = os.replace, render.render_document
+real_replace, real_render = os.replace, render.render_to_file
 where = sys.argv[1]
 
 fired = []
@@ -162,19 +162,21 @@ def replace(src, dst):
         fired.append(dst)
         os.kill(os.getpid(), signal.SIGINT)
 
-def render_document(*args, **kwargs):
+def render_to_file(*args, **kwargs):
     if where == "render":
         os.kill(os.getpid(), signal.SIGINT)
-    return real_render(*args, **kwargs)
+    real_render(*args, **kwargs)
+    if where == "rendered":   # the new PDF is complete under its temporary name
+        os.kill(os.getpid(), signal.SIGINT)
 
 build.os.replace = replace
-render.render_document = render_document
+render.render_to_file = render_to_file
 from cardgen.cli import main
 main(sys.argv[2:])
 """
 
 
-@pytest.mark.parametrize("where", ["render", "rename"])
+@pytest.mark.parametrize("where", ["render", "rendered", "rename"])
 def test_ctrl_c_during_a_build_keeps_previous_files(
         previous: tuple[Path, Path, dict[str, bytes]], where: str) -> None:
     path, out, before = previous
@@ -185,3 +187,38 @@ def test_ctrl_c_during_a_build_keeps_previous_files(
     assert "Aborted" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert files(out) == before
+
+
+def test_a_code_that_does_not_decode_leaves_no_file_and_no_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The PDF is written to a temporary file in the output folder before it is verified.
+    from cardgen import verify
+    from cardgen.errors import VerificationError
+
+    def fails(pdf: Path, *_args: object, **_kwargs: object) -> None:
+        assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF-")
+        raise VerificationError("no QR code could be decoded", fix="do not print this PDF")
+
+    monkeypatch.setattr(verify, "verify_pdf", fails)
+    out = tmp_path / "new" / "out"
+    result = run_cli("build", str(campaign(tmp_path)), "-o", str(out))
+    assert result.exit_code == 1
+    assert "no QR code could be decoded" in result.output
+    assert not (tmp_path / "new").exists()
+
+
+def test_full_disk_while_rendering_keeps_previous_files(
+        previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from cardgen import render
+
+    path, out, before = previous
+
+    def fill_up(pdf: Path, *_args: object, **_kwargs: object) -> None:
+        pdf.write_bytes(b"%PDF-1.4\n")  # the disk fills up a few pages in
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(render, "render_to_file", fill_up)
+    result = run_cli("build", str(path), "-o", str(out))
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and "CG900" in result.output
+    assert files(out) == before  # no .part file either
