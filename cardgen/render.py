@@ -448,7 +448,10 @@ def _write_document(
     buffer = io.BytesIO()
     first = pages[0] if pages else None
     size = (mm_to_pt(first.width), mm_to_pt(first.height)) if first else (595.0, 842.0)
-    canvas = Canvas(buffer, pagesize=size, invariant=1, pageCompression=1)
+    # reportlab opens every page and form with a font selection; its default is Helvetica,
+    # which it never embeds. Starting with the card's own font keeps every font embedded.
+    canvas = Canvas(buffer, pagesize=size, invariant=1, pageCompression=1,
+                    initialFontName=register_font(furniture_font))
     canvas.setTitle(title)
     canvas.setAuthor("cardgen")
     canvas.setCreator("cardgen")

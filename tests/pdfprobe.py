@@ -105,3 +105,39 @@ def decode_page(pdf: Path | bytes, page_index: int, dpi: int = 300) -> list[str]
     image = doc[page_index].render(scale=dpi / 72).to_pil()
     results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     return sorted(r.text for r in results)
+
+
+def unembedded_fonts(pdf: Path | bytes) -> set[str]:
+    """Base names of fonts used anywhere (pages and forms) without their font file."""
+    reader = _reader(pdf)
+    missing: set[str] = set()
+    seen: set[int] = set()
+
+    def font_file(font: object) -> bool:
+        font = font.get_object()  # type: ignore[attr-defined]
+        if font.get("/Subtype") == "/Type0":
+            return all(font_file(d) for d in font["/DescendantFonts"])
+        descriptor = font.get("/FontDescriptor")
+        if descriptor is None:
+            return False
+        descriptor = descriptor.get_object()
+        return any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+    def walk(resources: object) -> None:
+        if resources is None:
+            return
+        resources = resources.get_object()  # type: ignore[attr-defined]
+        if id(resources) in seen:
+            return
+        seen.add(id(resources))
+        for font in (resources.get("/Font") or {}).values():
+            if not font_file(font):
+                missing.add(str(font.get_object().get("/BaseFont")))
+        for xobject in (resources.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                walk(xobject.get("/Resources"))
+
+    for page in reader.pages:
+        walk(page.get("/Resources"))
+    return missing

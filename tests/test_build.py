@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, run_cli
-from pdfprobe import decode_page, page_sizes_mm, page_text, placed_forms, viewer_preferences
+from pdfprobe import (
+    decode_page,
+    page_sizes_mm,
+    page_text,
+    placed_forms,
+    unembedded_fonts,
+    viewer_preferences,
+)
 
 HUB = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/"
 
@@ -25,6 +32,8 @@ def test_every_example_builds(example: Path, tmp_path: Path) -> None:
     manifests = list(out.glob("*.manifest.csv"))
     assert len(pdfs) == 1 and len(manifests) == 1
     assert pdfs[0].read_bytes().startswith(b"%PDF")
+    # Regression: reportlab's default Helvetica was named, unembedded, in every form.
+    assert unembedded_fonts(pdfs[0]) == set()
 
 
 @pytest.fixture(scope="module")
