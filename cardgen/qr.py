@@ -57,20 +57,22 @@ def dark_rectangles(modules: Sequence[Sequence[bool]] | Sequence[bytes]
                     ) -> list[tuple[int, int, int, int]]:
     """(column, row, width, height) rectangles that cover the dark modules exactly once: a
     run that repeats in the rows below it is one taller rectangle. Fewer path operators
-    than one rectangle a run, so a card with a distinct code costs fewer bytes."""
+    than one rectangle a run, so a card with a distinct code costs fewer bytes. Listed in
+    the order they close (deterministic: it follows the rows)."""
     done: list[tuple[int, int, int, int]] = []
     growing: dict[tuple[int, int], int] = {}  # (column, width) -> the rectangle's first row
-    row = 0
+    row = -1
     for row, line in enumerate(modules):
         current: dict[tuple[int, int], int] = {}
         for m in _DARK_RUN.finditer(bytes(line)):
-            key = (m.start(), m.end() - m.start())
+            start = m.start()
+            key = (start, m.end() - start)
             current[key] = growing.pop(key, row)
-        done.extend((col, first, width, row - first)
-                    for (col, width), first in growing.items())
+        done.extend([(col, first, width, row - first)
+                     for (col, width), first in growing.items()])
         growing = current
-    done.extend((col, first, width, row + 1 - first) for (col, width), first in growing.items())
-    done.sort(key=lambda r: (r[1], r[0]))
+    done.extend([(col, first, width, row + 1 - first)
+                 for (col, width), first in growing.items()])
     return done
 
 
