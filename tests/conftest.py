@@ -22,6 +22,25 @@ def examples(tmp_path: Path) -> Path:
     return target
 
 
+#: The smallest card that builds: one title and a QR code to a link.
+MINIMAL = """\
+campaign: Test card
+front:
+  title: Need to talk?
+  qr: hub
+links:
+  hub:
+    url: https://example.org/help
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "cards.yaml") -> Path:
+    """Writes a campaign file the way a user saves it (UTF-8) and returns its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def run_cli(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 

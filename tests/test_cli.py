@@ -5,23 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, run_cli
-
-MINIMAL = """\
-campaign: Test card
-front:
-  title: Need to talk?
-  qr: hub
-links:
-  hub:
-    url: https://example.org/help
-"""
-
-
-def write(tmp_path: Path, text: str, name: str = "cards.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+from conftest import EXAMPLES, MINIMAL, run_cli, write
 
 
 def test_check_clean_file_exits_zero() -> None:

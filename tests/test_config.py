@@ -7,28 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, MINIMAL, write
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cardgen.config import deep_merge, load_campaign
 from cardgen.errors import CardgenError, InputError, Location, Problem
-
-MINIMAL = """\
-campaign: Test card
-front:
-  title: Need to talk?
-  qr: hub
-links:
-  hub:
-    url: https://example.org/help
-"""
-
-
-def write(tmp_path: Path, text: str, name: str = "cards.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def problems_of(path: Path, **kwargs: Any) -> list[Problem]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import MINIMAL, ROOT, run_cli
 
 from cardgen import limits
 
@@ -19,15 +19,6 @@ CORPUS = ROOT / "tests" / "corpus"
 CASES: list[dict[str, Any]] = tomllib.loads(
     (CORPUS / "cases.toml").read_text(encoding="utf-8"))["case"]
 
-MINIMAL = """\
-campaign: Test card
-front:
-  title: Need to talk?
-  qr: hub
-links:
-  hub:
-    url: https://example.org/help
-"""
 
 
 def _huge_file(folder: Path) -> None:
