@@ -7,6 +7,7 @@ the render stage draws them and knows nothing of YAML or designs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -66,7 +67,8 @@ class QrItem:
     y: float
     side: float
     payload: str
-    modules: tuple[tuple[bool, ...], ...]
+    #: rows of modules, True for dark (a `qr.ModuleMatrix` from the encoder)
+    modules: Sequence[tuple[bool, ...]]
     field: str = ""
     #: the dark modules as PDF path operators in module units; empty: made from `modules`
     path: str = ""

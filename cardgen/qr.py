@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import zxingcpp
 
@@ -83,6 +83,56 @@ def rectangle_path(modules: Sequence[Sequence[bool]] | Sequence[bytes]) -> str:
                      for col, row, width, height in dark_rectangles(modules))
 
 
+class ModuleMatrix(Sequence[tuple[bool, ...]]):
+    """The square module matrix of a code, kept as the encoder's bytes (1 for dark, row after
+    row) and read as rows of booleans: `matrix[row][col]`. A batch of a thousand codes used
+    to turn every matrix into nested tuples up front, and hash them, for nothing."""
+
+    __slots__ = ("dark", "size")
+
+    def __init__(self, size: int, dark: bytes) -> None:
+        if len(dark) != size * size:
+            raise ValueError(f"{len(dark)} module bytes do not make a {size}x{size} matrix")
+        self.size = size
+        self.dark = dark
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[bool, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[bool, ...], ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self.size)))
+        if index < 0:
+            index += self.size
+        if not 0 <= index < self.size:
+            raise IndexError("module row out of range")
+        return tuple(map(bool, self.dark[index * self.size:(index + 1) * self.size]))
+
+    def rows(self) -> list[bytes]:
+        """Each row as bytes, 1 for dark: what `dark_runs` and `rectangle_path` read."""
+        n = self.size
+        return [self.dark[r * n:(r + 1) * n] for r in range(n)]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ModuleMatrix):
+            return self.size == other.size and self.dark == other.dark
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(tuple(row) for row in other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.size, self.dark))
+
+    def __repr__(self) -> str:
+        return f"ModuleMatrix({self.size}x{self.size})"
+
+
 @dataclass(frozen=True)
 class QrCode:
     """One encoded QR symbol. `modules[row][col]` is True for a dark module; the 4-module
@@ -90,7 +140,7 @@ class QrCode:
 
     payload: str
     error_correction: str
-    modules: tuple[tuple[bool, ...], ...]
+    modules: ModuleMatrix
     #: the dark modules as PDF path operators in module units (see `rectangle_path`)
     path: str = ""
 
@@ -107,7 +157,7 @@ class QrCode:
         return self.size + 2 * QUIET_ZONE
 
     def dark_runs(self) -> list[tuple[int, int, int]]:
-        return dark_runs(self.modules)
+        return dark_runs(self.modules.rows())
 
 
 _CACHE: dict[tuple[str, str], QrCode] = {}
@@ -131,9 +181,9 @@ def encode(payload: str, error_correction: str = "M") -> QrCode:
 def _store(key: tuple[str, str], size: int, dark: bytes, path: str | None = None) -> QrCode:
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
-    modules = tuple(tuple(map(bool, dark[r * size:(r + 1) * size])) for r in range(size))
+    modules = ModuleMatrix(size, dark)
     if path is None:
-        path = rectangle_path(modules)
+        path = rectangle_path(modules.rows())
     code = _CACHE[key] = QrCode(key[0], key[1], modules, path)
     return code
 

@@ -2,17 +2,23 @@
 
 Each distinct card face is drawn once as a PDF Form XObject and placed on the sheet as
 often as it repeats, so a thousand copies cost a thousand short `Do` operators, not a
-thousand drawings. A QR code is one vector path of horizontal module runs, written as
-literal content-stream operators under one transform and filled with the non-zero rule
-(separate rectangles, or even-odd fill, show hairline seams in some renderers), in 100 %
-black. Output is deterministic (`invariant=1`).
+thousand drawings. What many distinct faces draw alike (a batch's background, title and
+national helplines) goes once into a shared form that each face places first, so a school's
+face holds only its own lead and code. A QR code is one vector path of module rectangles,
+written as literal content-stream operators under one transform and filled with the non-zero
+rule (separate fills, or even-odd fill, show hairline seams in some renderers), in 100 %
+black. reportlab makes the base PDF (font subsets, pictures, sheet marks, information) and
+formats text; faces and pages are written after it by `pdfupdate`. Output is deterministic
+(`invariant=1`).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -30,6 +36,7 @@ from cardgen.placed import (
     FontRef,
     GlyphRun,
     ImageItem,
+    Item,
     PagePlan,
     Placement,
     QrItem,
@@ -178,52 +185,143 @@ def _draw_qr(canvas: Canvas, painter: _Painter, item: QrItem, card_h_pt: float) 
     canvas._code.append("\n".join(ops))
 
 
-def _draw_face(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float) -> None:
+def _draw_item(canvas: Canvas, painter: _Painter, item: Item, face: FaceLayout, b: float
+               ) -> None:
+    h = mm_to_pt(face.height)
+    if isinstance(item, RectItem):
+        painter.fill(item.colour)
+        x0, y0 = mm_to_pt(item.x), h - mm_to_pt(item.y + item.height)
+        x1, y1 = x0 + mm_to_pt(item.width), y0 + mm_to_pt(item.height)
+        # A band touching the card's edge runs on into the bleed.
+        if item.x <= 0.01:
+            x0 -= b
+        if item.x + item.width >= face.width - 0.01:
+            x1 += b
+        if item.y <= 0.01:
+            y1 += b
+        if item.y + item.height >= face.height - 0.01:
+            y0 -= b
+        canvas.rect(x0, y0, x1 - x0, y1 - y0, stroke=0, fill=1)
+    elif isinstance(item, RuleItem):
+        painter.stroke(item.colour)
+        canvas.setLineWidth(item.width_pt)
+        canvas.line(mm_to_pt(item.x1), h - mm_to_pt(item.y1),
+                    mm_to_pt(item.x2), h - mm_to_pt(item.y2))
+    elif isinstance(item, TextItem):
+        painter.text_fill(item.colour)
+        canvas.setFont(register_font(item.font), item.size_pt)
+        x, y = mm_to_pt(item.x), h - mm_to_pt(item.baseline)
+        if item.shaped is not None:
+            _draw_shaped(canvas, item, item.shaped, x, y)
+        elif item.align == "center":
+            canvas.drawCentredString(x, y, item.text)
+        elif item.align == "right":
+            canvas.drawRightString(x, y, item.text)
+        else:
+            canvas.drawString(x, y, item.text)
+    elif isinstance(item, QrItem):
+        _draw_qr(canvas, painter, item, h)
+    elif isinstance(item, ImageItem):
+        canvas.drawImage(
+            ImageReader(str(item.path)),
+            mm_to_pt(item.x), h - mm_to_pt(item.y + item.height),
+            mm_to_pt(item.width), mm_to_pt(item.height),
+            preserveAspectRatio=True, anchor="c", mask="auto",
+        )
+
+
+def _captured(canvas: Canvas, draw: Callable[[], None]) -> str:
+    """The operators `draw` makes, taken from the canvas instead of left on its page (the
+    canvas still assigns font subset codes and registers pictures as it goes)."""
+    saved = canvas._code
+    canvas._code = []
+    try:
+        draw()
+        return "\n".join(canvas._code)
+    finally:
+        canvas._code = saved
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The operators of one drawn item of a face. `under`: a background, band or picture,
+    which other items may lie on, so it keeps its place in the painting order."""
+
+    ops: str
+    under: bool
+
+
+def _face_chunks(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float,
+                 memo: dict[object, _Chunk]) -> list[_Chunk]:
+    """The face's operators, item by item, background first. An item drawn before on a face
+    of the same size is not drawn again: a batch's title, text and national helplines are
+    formatted once, not once per school."""
     w, h = mm_to_pt(face.width), mm_to_pt(face.height)
     b = mm_to_pt(bleed)
-    painter.fill(face.background)
-    canvas.rect(-b, -b, w + 2 * b, h + 2 * b, stroke=0, fill=1)
+    key: object = ("background", face.background, w, h, b)
+    chunk = memo.get(key)
+    if chunk is None:
+        def background() -> None:
+            painter.fill(face.background)
+            canvas.rect(-b, -b, w + 2 * b, h + 2 * b, stroke=0, fill=1)
+        chunk = memo[key] = _Chunk(_captured(canvas, background), True)
+    chunks = [chunk]
     for item in face.items:
-        if isinstance(item, RectItem):
-            painter.fill(item.colour)
-            x0, y0 = mm_to_pt(item.x), h - mm_to_pt(item.y + item.height)
-            x1, y1 = x0 + mm_to_pt(item.width), y0 + mm_to_pt(item.height)
-            # A band touching the card's edge runs on into the bleed.
-            if item.x <= 0.01:
-                x0 -= b
-            if item.x + item.width >= face.width - 0.01:
-                x1 += b
-            if item.y <= 0.01:
-                y1 += b
-            if item.y + item.height >= face.height - 0.01:
-                y0 -= b
-            canvas.rect(x0, y0, x1 - x0, y1 - y0, stroke=0, fill=1)
-        elif isinstance(item, RuleItem):
-            painter.stroke(item.colour)
-            canvas.setLineWidth(item.width_pt)
-            canvas.line(mm_to_pt(item.x1), h - mm_to_pt(item.y1),
-                        mm_to_pt(item.x2), h - mm_to_pt(item.y2))
-        elif isinstance(item, TextItem):
-            painter.text_fill(item.colour)
-            canvas.setFont(register_font(item.font), item.size_pt)
-            x, y = mm_to_pt(item.x), h - mm_to_pt(item.baseline)
-            if item.shaped is not None:
-                _draw_shaped(canvas, item, item.shaped, x, y)
-            elif item.align == "center":
-                canvas.drawCentredString(x, y, item.text)
-            elif item.align == "right":
-                canvas.drawRightString(x, y, item.text)
+        if isinstance(item, QrItem):  # a code is rarely drawn twice; not worth keeping
+            def draw_code(item: QrItem = item) -> None:
+                _draw_qr(canvas, painter, item, h)
+            chunks.append(_Chunk(_captured(canvas, draw_code), False))
+            continue
+        key = (item, face.width, face.height, b)
+        chunk = memo.get(key)
+        if chunk is None:
+            def draw(item: Item = item) -> None:
+                _draw_item(canvas, painter, item, face, b)
+            chunk = memo[key] = _Chunk(_captured(canvas, draw),
+                                       isinstance(item, RectItem | ImageItem))
+        chunks.append(chunk)
+    return chunks
+
+
+def _draw_face(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float) -> None:
+    canvas._code.extend(c.ops for c in _face_chunks(canvas, painter, face, bleed, {}))
+
+
+def _share_chunks(faces: Mapping[str, Sequence[_Chunk]]
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """(shared form name -> operators, face form name -> operators). What many faces draw
+    alike -- the background, a batch's title, text and national helplines -- is moved into
+    one shared form that each face places first, so each face's own form holds only what is
+    its own (the school's lead and code): a thousand-school batch repeats the common part
+    once, not a thousand times. An item is moved ahead of the face's own items only where
+    that cannot change what prints: text, rules and codes never overlap one another, but a
+    band or picture may lie under them, so those keep their place."""
+    in_faces: Counter[str] = Counter()
+    for chunks in faces.values():
+        in_faces.update({c.ops for c in chunks})
+    split: dict[str, tuple[tuple[str, ...], list[str]]] = {}
+    for name, chunks in faces.items():
+        hoisted: list[str] = []
+        own: list[str] = []
+        own_seen = own_under_seen = False
+        for c in chunks:
+            if in_faces[c.ops] > 1 and not own_under_seen and not (own_seen and c.under):
+                hoisted.append(c.ops)
             else:
-                canvas.drawString(x, y, item.text)
-        elif isinstance(item, QrItem):
-            _draw_qr(canvas, painter, item, h)
-        elif isinstance(item, ImageItem):
-            canvas.drawImage(
-                ImageReader(str(item.path)),
-                mm_to_pt(item.x), h - mm_to_pt(item.y + item.height),
-                mm_to_pt(item.width), mm_to_pt(item.height),
-                preserveAspectRatio=True, anchor="c", mask="auto",
-            )
+                own.append(c.ops)
+                own_seen = True
+                own_under_seen = own_under_seen or c.under
+        split[name] = (tuple(hoisted), own)
+    users = Counter(common for common, _ in split.values() if common)
+    shared: dict[tuple[str, ...], str] = {}
+    contents: dict[str, str] = {}
+    for name, (common, own_ops) in split.items():
+        if users[common] > 1:
+            shared_name = shared.setdefault(common, f"Shared{len(shared) + 1}")
+            contents[name] = "\n".join([f"q /FormXob.{shared_name} Do Q", *own_ops])
+        else:
+            contents[name] = "\n".join(c.ops for c in faces[name])
+    return {name: "\n".join(common) for common, name in shared.items()}, contents
 
 
 def _form_name(face_key: str) -> str:
@@ -464,9 +562,12 @@ def _write_document(
     painter = _Painter(canvas, colour_mode)
     used = sorted({p.face_key for page in pages for p in page.placements})
     # Faces that are equal item for item (the same back on every variant of a batch) share
-    # one form: the first key, in sorted order, names it.
+    # one form: the first key, in sorted order, names it. Every face is drawn before the
+    # base is saved, so the embedded font subsets hold every character the faces use.
     forms: dict[FaceLayout, str] = {}
     form_of: dict[str, str] = {}
+    chunks: dict[str, list[_Chunk]] = {}
+    memo: dict[object, _Chunk] = {}
     for key in used:
         face = faces[key]
         known = forms.get(face)
@@ -474,13 +575,12 @@ def _write_document(
             form_of[key] = known
             continue
         forms[face] = form_of[key] = _form_name(key)
-        b = mm_to_pt(bleed)
-        canvas.beginForm(
-            form_of[key], lowerx=-b, lowery=-b,
-            upperx=mm_to_pt(face.width) + b, uppery=mm_to_pt(face.height) + b,
-        )
-        _draw_face(canvas, painter, face, bleed)
-        canvas.endForm()
+        chunks[form_of[key]] = _face_chunks(canvas, painter, face, bleed, memo)
+    shared, contents = _share_chunks(chunks)
+    del chunks, memo
+    b = mm_to_pt(bleed)
+    boxes = {form_of[key]: (-b, -b, mm_to_pt(faces[key].width) + b,
+                            mm_to_pt(faces[key].height) + b) for key in used}
     # Every sheet of a run has the same crop marks and ruler: one form, placed on each page.
     marks: dict[tuple[object, ...], str] = {}
     for page in pages:
@@ -492,10 +592,10 @@ def _write_document(
                          uppery=mm_to_pt(page.height))
         _draw_sheet_marks(canvas, page, furniture_font, painter)
         canvas.endForm()
-    # The base's one page is never shown (the update's page tree replaces it): it places
-    # every form, so its resources name them all, and draws every furniture character, so
-    # the embedded subset has them.
-    for name in [*sorted(set(form_of.values())), *marks.values()]:
+    # The base's one page is never shown (the update's page tree replaces it): it places the
+    # sheet marks, so its resources name them (and the faces' pictures, drawn above), and
+    # draws every furniture character, so the embedded subset has them.
+    for name in marks.values():
         canvas.doForm(name)
     furniture_name = register_font(furniture_font)
     chars = _furniture_chars(pages)
@@ -515,19 +615,26 @@ def _write_document(
     for font, state in states.items():
         font.state[canvas._doc] = state
     try:
-        _write_pages(out, canvas, pages, _base_document(canvas, buffer.getvalue()), form_of,
-                     marks, furniture_font, painter)
+        writer = PageWriter(out, _base_document(canvas, buffer.getvalue()), len(pages))
+        # A shared part goes with the first face that places it: each face's box holds it.
+        shared_box = {name: boxes[face] for face, content in contents.items()
+                      for name in shared if f"/FormXob.{name} Do" in content}
+        for name, content in shared.items():
+            writer.add_form(f"FormXob.{name}", content, shared_box[name], shared=True)
+        for name, content in contents.items():
+            writer.add_form(f"FormXob.{name}", content, boxes[name])
+        del shared, contents
+        _write_pages(writer, canvas, pages, form_of, marks, furniture_font, painter)
     finally:
         for font in states:
             font.state.pop(canvas._doc, None)
 
 
-def _write_pages(out: BinaryIO, canvas: Canvas, pages: Sequence[PagePlan], base: BaseDocument,
+def _write_pages(writer: PageWriter, canvas: Canvas, pages: Sequence[PagePlan],
                  form_of: Mapping[str, str], marks: Mapping[tuple[object, ...], str],
                  furniture_font: FontRef, painter: _Painter) -> None:
-    writer = PageWriter(out, base, len(pages))
     xobject = canvas._doc.getXObjectName
-    form_ops = {key: f"/{xobject(name)} Do Q" for key, name in form_of.items()}
+    form_ops = {key: f"/FormXob.{name} Do Q" for key, name in form_of.items()}
     marks_ops = {key: f"/{xobject(name)} Do" for key, name in marks.items()}
     for page in pages:
         page_h = mm_to_pt(page.height)

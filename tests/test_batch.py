@@ -173,3 +173,34 @@ def test_split_summary_counts_files(tmp_path: Path) -> None:
     result = run_cli("build", str(source), "-o", str(out), "--split")
     assert result.exit_code == 0, result.output
     assert f"wrote 7 files in {out}, {out / SLUG}" in result.output
+
+
+def _form_streams(pdf: Path) -> list[bytes]:
+    import pypdf
+
+    reader = pypdf.PdfReader(str(pdf))
+    streams: list[bytes] = []
+    for number in range(1, int(reader.trailer["/Size"])):
+        obj = reader.get_object(number)
+        if isinstance(obj, pypdf.generic.StreamObject) and obj.get("/Subtype") == "/Form":
+            streams.append(obj.get_data())
+    return streams
+
+
+def test_what_every_school_shares_is_stored_once_and_printed_on_every_card(
+        tmp_path: Path) -> None:
+    rows = [(f"school-{n:02d}", f"c{n:02d}") for n in range(30)]
+    out = tmp_path / "out"
+    build_campaign(batch(tmp_path / "in", rows, pack=True), BuildOptions(output_dir=out))
+    pdf = out / f"{SLUG}.pdf"
+    streams = _form_streams(pdf)
+    # The title and the national helpline are the same on every school's front: one copy.
+    assert sum(s.count(b"(Worried about a") for s in streams) == 1
+    assert sum(s.count(b"(0808 800 5000)") for s in streams) == 1
+    # Each school's own lead is in its own face only.
+    assert sum(s.count(b"(Lead of school-07)") for s in streams) == 1
+    from pdfprobe import page_text
+
+    for index in (0, 2, 4):  # fronts: ten cards each, every one with the shared words
+        words = page_text(pdf, index)
+        assert words.count("Worried about a") == 10 and words.count("0808 800 5000") == 10

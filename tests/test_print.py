@@ -355,12 +355,19 @@ def test_cmyk_text_and_qr_print_in_black_ink_alone(tmp_path: Path) -> None:
     pdf = build_pdf(write_card(tmp_path, sheet="print-shop", card_extra="  size: phone-case\n",
                                print_extra="  colour: cmyk\n"))
     reader = pypdf.PdfReader(str(pdf))
-    form = next(iter(reader.pages[0]["/Resources"]["/XObject"].values())).get_object()
-    fill: tuple[float, ...] = ()
+    (face,) = placed_forms(pdf, 0)
     text_fills = set()
-    for operands, operator in ContentStream(form, reader).operations:
-        if operator == b"k":
-            fill = tuple(float(v) for v in operands)
-        elif operator in (b"Tj", b"TJ", b"re") and fill != (0, 0, 0, 0):
-            text_fills.add(fill)
+
+    def walk(form: pypdf.generic.DictionaryObject) -> None:
+        # A face places its shared part (background, common text) as a form of its own.
+        fill: tuple[float, ...] = ()
+        for operands, operator in ContentStream(form, reader).operations:
+            if operator == b"k":
+                fill = tuple(float(v) for v in operands)
+            elif operator in (b"Tj", b"TJ", b"re") and fill != (0, 0, 0, 0):
+                text_fills.add(fill)
+            elif operator == b"Do":
+                walk(form["/Resources"]["/XObject"][operands[0]].get_object())
+
+    walk(reader.pages[0]["/Resources"]["/XObject"][face.name].get_object())
     assert text_fills == {(0.0, 0.0, 0.0, 1.0)}

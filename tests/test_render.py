@@ -140,3 +140,29 @@ def test_a_character_missing_from_the_subset_is_an_error_not_a_blank() -> None:
             pdf(1)
     finally:
         render._furniture_chars = real  # type: ignore[assignment]
+
+
+def _chunk(ops: str, under: bool = False) -> render._Chunk:
+    return render._Chunk(ops, under)
+
+
+def test_shared_items_move_into_one_form_only_where_painting_order_cannot_matter() -> None:
+    background, title, band = _chunk("BG", True), _chunk("TITLE"), _chunk("BAND-SHARED", True)
+    faces = {
+        # own code, shared title after it: text never overlaps a code, so the title moves
+        "a": [background, _chunk("QR-A"), title, band],
+        "b": [background, _chunk("QR-B"), title, band],
+        # an own band: the shared title drawn on it must stay on top of it, so stays put
+        "c": [background, _chunk("OWN-BAND", True), title],
+        "d": [background, _chunk("OTHER-BAND", True), title],
+    }
+    shared, contents = render._share_chunks(faces)
+    assert shared == {"Shared1": "BG\nTITLE", "Shared2": "BG"}
+    assert contents["a"] == "q /FormXob.Shared1 Do Q\nQR-A\nBAND-SHARED"  # band keeps its place
+    assert contents["c"] == "q /FormXob.Shared2 Do Q\nOWN-BAND\nTITLE"
+
+
+def test_a_face_with_nothing_in_common_is_drawn_whole() -> None:
+    shared, contents = render._share_chunks({"a": [_chunk("X", True), _chunk("Y")],
+                                             "b": [_chunk("Z", True)]})
+    assert shared == {} and contents == {"a": "X\nY", "b": "Z"}
