@@ -1,19 +1,27 @@
 """Proof by decoding: every QR code in a built PDF must read back to exactly its payload.
 
-A code is checked the way a phone would meet it: the PDF page is rasterised (pypdfium2,
-300 dpi by default) and the code decoded from pixels by zxing-cpp, a decoder independent of
-how the PDF was drawn. zxing-cpp read 40/40 codes byte for byte at every resolution tried,
+A code is checked the way a phone would meet it: the PDF page is rasterised (pypdfium2)
+and the code decoded from pixels by zxing-cpp, a decoder independent of how the PDF was
+drawn. Each code is first looked at with FAST_PX_PER_MODULE pixels a module (its module
+size known from the expectation, or bounded from its payload), never more than 300 dpi;
+only a code that does not read back there is looked at again at the full 300 dpi, which
+gives the verdict and the message. A pass is an exact byte match inside the code's own
+box at either resolution: a missing, wrong, unreadable or neighbour's code fails both.
+
+zxing-cpp read 40/40 codes byte for byte at every resolution tried,
 in 16-25 ms an A4 page at 300 dpi; pyzbar failed small modules and needs a system library,
 OpenCV read at most 9 of 10 (RESEARCH.md "Verifying").
 
-Each page that has expectations is rendered once; each expected box is cropped with a
-small margin and decoded on its own, so a neighbouring card's code cannot stand in for a
-missing one. Comparison is on the decoded bytes, not on text the decoder may have
-transcoded. Inverted (light on dark) codes are not accepted: cards promise dark on light.
+Each page that has expectations is loaded once and rendered around its codes; each
+expected box is cropped with a small margin and decoded on its own, so a neighbouring
+card's code cannot stand in for a missing one. Comparison is on the decoded bytes, not on
+text the decoder may have transcoded. Inverted (light on dark) codes are not accepted:
+cards promise dark on light.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 from collections import defaultdict
@@ -28,6 +36,7 @@ import zxingcpp
 from PIL import Image
 
 from cardgen.errors import VerificationError
+from cardgen.qr import QUIET_ZONE
 
 MM_PER_INCH = 25.4
 #: Slack around an expected box, in mm: room for anti-aliased edges and rounding.
@@ -49,6 +58,41 @@ class QrExpectation:
     y: float
     side: float
     payload: str
+    #: The symbol's width in modules, quiet zone excluded (21 for version 1); 0: not known,
+    #: bounded from the payload's length.
+    modules: int = 0
+
+
+#: Pixels a module for the first look at a code: 1.5 times FLOOR_PX_PER_MODULE, the lowest
+#: at which every clean render in bench/bench_verify.py's sweep read back (720 codes:
+#: versions 1-20, modules 0.5-1 mm, every quarter turn, fractional positions; and built
+#: cards of every design, RGB and CMYK, portrait and landscape). At 1.75 pixels 15 missed,
+#: at 1.5, 46. A miss costs a second look at 300 dpi, not a wrong verdict.
+FAST_PX_PER_MODULE = 3.0
+FLOOR_PX_PER_MODULE = 2.0
+
+# Most ASCII characters a QR code of each version (1-40) holds at error correction H in
+# byte mode: an upper bound on a payload's version whatever its level and segments.
+_MAX_BYTES_AT_H = (7, 14, 24, 34, 44, 58, 64, 84, 98, 119, 137, 155, 177, 194, 220, 250,
+                   280, 310, 338, 382, 403, 439, 461, 511, 535, 593, 625, 658, 698, 742,
+                   790, 842, 898, 958, 983, 1051, 1093, 1139, 1219, 1273)
+
+
+def max_modules(payload: str) -> int:
+    """The widest symbol (modules, quiet zone excluded) cardgen can have made for `payload`,
+    at any error correction: never fewer modules than the real code has."""
+    length = len(payload.encode("ascii", errors="backslashreplace"))
+    version = next((v for v, most in enumerate(_MAX_BYTES_AT_H, 1) if length <= most), 40)
+    return 17 + 4 * version
+
+
+def fast_dpi(want: QrExpectation, most: int = 300) -> int:
+    """Resolution that gives the code at least FAST_PX_PER_MODULE pixels a module."""
+    modules = (want.modules or max_modules(want.payload)) + 2 * QUIET_ZONE
+    module_mm = want.side / modules if want.side > 0 else 0.0
+    if module_mm <= 0:
+        return most
+    return min(most, math.ceil(FAST_PX_PER_MODULE * MM_PER_INCH / module_mm))
 
 
 def _open(pdf: bytes | Path) -> pdfium.PdfDocument:
@@ -69,27 +113,34 @@ def _render(document: pdfium.PdfDocument, page_index: int, dpi: int,
     """The page (or only `region` of it: left, top, right, bottom in mm from the media box's
     top-left) as an 8-bit grey raster, and where the rendered area starts on the page (mm
     from the media box's top-left), since pdfium renders the crop box."""
-    to_mm = MM_PER_INCH / 72
     page = document[page_index]
     try:
-        media_left, _, _, media_top = page.get_mediabox()
-        crop_left, crop_bottom, crop_right, crop_top = page.get_cropbox()
-        left, top = (crop_left - media_left) * to_mm, (media_top - crop_top) * to_mm
-        cut = (0.0, 0.0, 0.0, 0.0)
-        if region is not None:
-            # A batch page often holds one code to check: rasterising only the box around
-            # it is ten times cheaper than the whole sheet.
-            width, height = crop_right - crop_left, crop_top - crop_bottom
-            x0 = min(max(0.0, (region[0] - left) / to_mm), width)
-            y0 = min(max(0.0, (region[1] - top) / to_mm), height)
-            x1 = min(max(x0, (region[2] - left) / to_mm), width)
-            y1 = min(max(y0, (region[3] - top) / to_mm), height)
-            cut = (x0, height - y1, width - x1, y0)
-            left, top = left + x0 * to_mm, top + y0 * to_mm
-        bitmap = page.render(scale=dpi / 72, grayscale=True, crop=cut)
-        pixels = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
+        return _render_page(page, dpi, region)
     finally:
         page.close()
+
+
+def _render_page(page: pdfium.PdfPage, dpi: int,
+                 region: Region | None = None) -> tuple[Pixels, float, float]:
+    """_render of a page already loaded: loading parses the whole page's content, which
+    costs more than rasterising one code's box, so a page is loaded once for all its codes."""
+    to_mm = MM_PER_INCH / 72
+    media_left, _, _, media_top = page.get_mediabox()
+    crop_left, crop_bottom, crop_right, crop_top = page.get_cropbox()
+    left, top = (crop_left - media_left) * to_mm, (media_top - crop_top) * to_mm
+    cut = (0.0, 0.0, 0.0, 0.0)
+    if region is not None:
+        # A batch page often holds one code to check: rasterising only the box around
+        # it is ten times cheaper than the whole sheet.
+        width, height = crop_right - crop_left, crop_top - crop_bottom
+        x0 = min(max(0.0, (region[0] - left) / to_mm), width)
+        y0 = min(max(0.0, (region[1] - top) / to_mm), height)
+        x1 = min(max(x0, (region[2] - left) / to_mm), width)
+        y1 = min(max(y0, (region[3] - top) / to_mm), height)
+        cut = (x0, height - y1, width - x1, y0)
+        left, top = left + x0 * to_mm, top + y0 * to_mm
+    bitmap = page.render(scale=dpi / 72, grayscale=True, crop=cut)
+    pixels = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
     if pixels.ndim == 3:
         pixels = pixels[:, :, 0]
     return pixels, left, top
@@ -162,6 +213,14 @@ def _regions(wanted: Sequence[QrExpectation]) -> list[tuple[Region, list[QrExpec
     return [(union, list(wanted))]
 
 
+def _reads_back(pixels: Pixels, left_mm: float, top_mm: float, want: QrExpectation,
+                dpi: int) -> bool:
+    """Whether the code's own box holds a code that decodes to exactly its payload."""
+    crop, _, _ = _crop(pixels, left_mm, top_mm, want.side, dpi, CROP_MARGIN_MM)
+    expected = want.payload.encode("ascii", errors="backslashreplace")
+    return any(bytes(b.bytes) == expected for b in _decode(crop))
+
+
 def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[QrExpectation]]],
                   dpi: int) -> list[str]:
     failures: list[str] = []
@@ -172,12 +231,26 @@ def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[
                 f"page {w.page_index + 1}: expected a QR code for {w.payload!r}, but the "
                 f"PDF has {count} page(s)" for w in wanted)
             continue
-        for region, inside in _regions(wanted):
-            pixels, off_x, off_y = _render(document, page_index, dpi, region)
-            for want in inside:
-                failure = _check_one(pixels, want.x - off_x, want.y - off_y, want, dpi)
-                if failure:
-                    failures.append(failure)
+        page = document[page_index]
+        try:
+            for region, inside in _regions(wanted):
+                # First look: few pixels a module, enough for a clean code to read back.
+                fast = max(fast_dpi(w, dpi) for w in inside)
+                again = list(inside)
+                if fast < dpi:
+                    pixels, off_x, off_y = _render_page(page, fast, region)
+                    again = [w for w in inside
+                             if not _reads_back(pixels, w.x - off_x, w.y - off_y, w, fast)]
+                if not again:
+                    continue
+                # Second look, at full resolution: a code that fails here has failed.
+                pixels, off_x, off_y = _render_page(page, dpi, region)
+                for want in again:
+                    failure = _check_one(pixels, want.x - off_x, want.y - off_y, want, dpi)
+                    if failure:
+                        failures.append(failure)
+        finally:
+            page.close()
     return failures
 
 

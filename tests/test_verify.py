@@ -7,13 +7,24 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from cardgen.errors import VerificationError
-from cardgen.qr import encode, min_side_mm
-from cardgen.verify import QrExpectation, decode_all, render_page_png, verify_pdf
+from cardgen.qr import ERROR_CORRECTION_LEVELS, QUIET_ZONE, encode, min_side_mm
+from cardgen.verify import (
+    FAST_PX_PER_MODULE,
+    MM_PER_INCH,
+    QrExpectation,
+    decode_all,
+    fast_dpi,
+    max_modules,
+    render_page_png,
+    verify_pdf,
+)
 
 PT = 72 / 25.4
 PAGE_W, PAGE_H = A4[0] / PT, A4[1] / PT
@@ -25,12 +36,14 @@ URL = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/?b=k7
 Drawn = tuple[float, float, float, str, int, bool]
 
 
-def make_pdf(pages: list[list[Drawn]]) -> bytes:
+def make_pdf(pages: list[list[Drawn]],
+             covers: list[tuple[float, float, float, float]] | None = None) -> bytes:
     """A4 pages with QR codes drawn as render.py does: one non-zero path of horizontal runs.
-    Stands in for cardgen.render, which tests of this module must not depend on."""
+    Stands in for cardgen.render, which tests of this module must not depend on. `covers`:
+    white rectangles (x, y, width, height in mm) painted over the first page's codes."""
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=1)
-    for page in pages:
+    for number, page in enumerate(pages):
         for x, y, side, payload, turns, inverted in page:
             code = encode(payload)
             module = side * PT / code.modules_with_quiet_zone
@@ -50,6 +63,10 @@ def make_pdf(pages: list[list[Drawn]]) -> bytes:
                 path.rect(col + 4, row + 4, length, 1)
             canvas.drawPath(path, stroke=0, fill=1, fillMode=0)
             canvas.restoreState()
+        for x, y, width, height in covers or [] if number == 0 else []:
+            canvas.setFillGray(1)
+            canvas.rect(x * PT, A4[1] - (y + height) * PT, width * PT, height * PT, stroke=0,
+                        fill=1)
         canvas.showPage()
     canvas.save()
     return out.getvalue()
@@ -196,3 +213,81 @@ def test_long_jobs_verify_alike_serial_or_in_worker_processes(parallel: bool) ->
     assert "(and 1 more)" in message
     assert message.count("page 28, QR code") == 2
     assert f"expected '{URL}&p=27b' but it decodes to '{URL}&p=27a'" in message
+
+
+# The fast first look (few pixels a module) must only ever save time: whatever it misses is
+# judged again at 300 dpi, and nothing it sees can excuse a wrong, missing or damaged code.
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1,
+               max_size=400),
+       st.sampled_from(ERROR_CORRECTION_LEVELS))
+def test_module_bound_is_never_below_the_real_code(payload: str, level: str) -> None:
+    try:
+        real = encode(payload, level).size
+    except ValueError:  # too long for this level
+        return
+    assert max_modules(payload) >= real
+
+
+@pytest.mark.parametrize("modules", [0, 21, 49, 97])
+@pytest.mark.parametrize("module_mm", [0.05, 0.5, 0.7, 1.0, 3.0])
+def test_fast_look_has_enough_pixels_a_module_and_never_more_than_300_dpi(
+        modules: int, module_mm: float) -> None:
+    want = QrExpectation(0, 10, 10, module_mm * ((modules or 21) + 2 * QUIET_ZONE), URL,
+                         modules)
+    dpi = fast_dpi(want)
+    assert dpi <= 300
+    counted = (modules or max_modules(URL)) + 2 * QUIET_ZONE
+    if dpi < 300:
+        assert dpi / MM_PER_INCH * want.side / counted >= FAST_PX_PER_MODULE
+
+
+def test_job_sized_modules_are_looked_at_well_below_300_dpi() -> None:
+    # Job (a) of bench_batch.py: a 125-character link, version 8, 0.7 mm modules.
+    payload = URL + "&utm_source=s0000&utm_medium=card&utm_campaign=neglect-matters"
+    modules = encode(payload).size
+    side = 0.7 * (modules + 2 * QUIET_ZONE)
+    assert fast_dpi(QrExpectation(0, 0, 0, side, payload, modules)) <= 120
+    assert fast_dpi(QrExpectation(0, 0, 0, side, payload)) <= 150
+
+
+def test_known_module_counts_verify_and_still_catch_wrong_and_missing(sheet: bytes) -> None:
+    def counted(page: int, drawn: Drawn, payload: str | None = None) -> QrExpectation:
+        plain = expect(page, drawn, payload)
+        return QrExpectation(plain.page_index, plain.x, plain.y, plain.side, plain.payload,
+                             encode(drawn[3]).size)
+
+    verify_pdf(sheet, [counted(0, d) for d in FRONT] + [counted(2, d) for d in BACK])
+    with pytest.raises(VerificationError, match=r"expected 'tel:\+448088005001' but it decodes"):
+        verify_pdf(sheet, [counted(0, FRONT[0], "tel:+448088005001")])
+    beside = QrExpectation(0, 51, 20, 25, TEL, encode(TEL).size)
+    with pytest.raises(VerificationError, match="no QR code"):
+        verify_pdf(sheet, [beside])
+
+
+def test_code_missed_by_the_fast_look_is_judged_at_300_dpi() -> None:
+    # The expectation understates the module count (version 1 for a version 5 code), so the
+    # fast look sees about one pixel a module and cannot read it; 300 dpi can.
+    side = min_side_mm(encode(URL))
+    drawn = code(30.3, 40.7, side, URL)
+    want = QrExpectation(0, drawn[0], drawn[1], side, URL, 21)
+    assert fast_dpi(want) < 100
+    verify_pdf(make_pdf([[drawn]]), [want])
+
+
+def test_damaged_code_fails() -> None:
+    # A white band across the middle of the symbol: more than error correction M restores.
+    drawn = code(20, 20, 30, URL)
+    pdf = make_pdf([[drawn]], covers=[(20, 31, 30, 8)])
+    with pytest.raises(VerificationError, match="no QR code could be decoded"):
+        verify_pdf(pdf, [expect(0, drawn)])
+    with pytest.raises(VerificationError, match="no QR code could be decoded"):
+        verify_pdf(pdf, [QrExpectation(0, 20, 20, 30, URL, encode(URL).size)])
+
+
+def test_code_too_small_to_resolve_fails() -> None:
+    # 0.08 mm modules: under one pixel a module even at 300 dpi, the most either look uses.
+    drawn = code(20, 20, 0.08 * encode(URL).modules_with_quiet_zone, URL)
+    with pytest.raises(VerificationError, match="no QR code could be decoded"):
+        verify_pdf(make_pdf([[drawn]]), [expect(0, drawn)])
