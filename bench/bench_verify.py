@@ -236,7 +236,8 @@ def main() -> None:
         pdf, wanted = synthetic(random.Random(8))
         sweep("floor: clean synthetic codes", pdf, wanted)
         pipeline()
-        print(f"fast look now at {verify.FAST_PX_PER_MODULE} pixels a module")
+        print(f"fast look now at {verify.FAST_PX_PER_MODULE} pixels a module (floor recorded "
+              f"in verify.py: {verify.FLOOR_PX_PER_MODULE})")
     speed(f"A4 10-up, {args.pages} pages", *sheet(args.pages))
     if args.job:
         for pdf, wanted in capture(args.job.resolve()):
