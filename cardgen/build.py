@@ -198,9 +198,10 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     return PreparedCard(variant, sheet, geometry, faces, payloads), problems
 
 
-def _encode_ahead(variants: Sequence[Variant]) -> None:
-    """Every variant's QR codes, encoded on all cores before the cards are laid out one by
-    one (a batch of distinct tracked links spends much of its time in the encoder)."""
+def _codes_to_encode(variants: Sequence[Variant]) -> list[tuple[str, str]]:
+    """Every variant's QR codes, in the order the cards are laid out: encoded on the other
+    cores while the first cards are laid out (a batch of distinct tracked links spends much
+    of its time in the encoder)."""
     jobs: list[tuple[str, str]] = []
     for variant in variants:
         spec = variant.spec
@@ -212,7 +213,7 @@ def _encode_ahead(variants: Sequence[Variant]) -> None:
             except ValueError:
                 continue  # reported, located, when the card is prepared
             jobs.append((payload, spec.card.qr_error_correction))
-    qr.encode_many(jobs)
+    return jobs
 
 
 def _check(path: Path, options: BuildOptions, progress: Progress | None = None) -> _Checked:
@@ -224,18 +225,18 @@ def _check(path: Path, options: BuildOptions, progress: Progress | None = None) 
                                     loaded.locate(None, ("print", "copies")))
     if too_many is not None:
         raise InputError([*collected.items, too_many])
-    _encode_ahead(loaded.variants)
     cards: list[PreparedCard] = []
-    for number, variant in enumerate(loaded.variants):
-        if progress:
-            progress("check", number, len(loaded.variants))
-        card, problems = _prepare(variant, loaded, today, options.start_at)
-        for problem in problems:
-            where = problem.location or loaded.locate(variant.id, problem.path)
-            scope = variant.id if len(loaded.variants) > 1 else None
-            collected.add(problem.located(where).for_variant(scope))
-        if card is not None:
-            cards.append(card)
+    with qr.encoding_ahead(_codes_to_encode(loaded.variants)):
+        for number, variant in enumerate(loaded.variants):
+            if progress:
+                progress("check", number, len(loaded.variants))
+            card, problems = _prepare(variant, loaded, today, options.start_at)
+            for problem in problems:
+                where = problem.location or loaded.locate(variant.id, problem.path)
+                scope = variant.id if len(loaded.variants) > 1 else None
+                collected.add(problem.located(where).for_variant(scope))
+            if card is not None:
+                cards.append(card)
     if progress:
         progress("check", len(loaded.variants), len(loaded.variants))
     items = collected.items
@@ -448,7 +449,7 @@ def _expectations(doc: _Document) -> list[QrExpectation]:
                     continue
                 seen.add(key)
                 x, y, side = qr_box_on_page(placement, face, item)
-                wanted.append(QrExpectation(index, x, y, side, item.payload))
+                wanted.append(QrExpectation(index, x, y, side, item.payload, len(item.modules)))
     return wanted
 
 

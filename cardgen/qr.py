@@ -24,7 +24,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast, overload
 
@@ -172,6 +173,8 @@ def encode(payload: str, error_correction: str = "M") -> QrCode:
     payload too long for any version."""
     key = (payload, error_correction)
     code = _CACHE.get(key)
+    if code is None and _ahead is not None:
+        code = _ahead.wait_for(key)
     if code is None:
         size, dark = _encode_matrix(payload, error_correction)
         code = _store(key, size, dark)
@@ -230,20 +233,70 @@ def _encode_in_worker(job: tuple[str, str]) -> tuple[str, str, int, bytes | None
     return job[0], job[1], size, dark, rectangle_path(modules)
 
 
-def encode_many(jobs: Iterable[tuple[str, str]]) -> None:
-    """Encodes (payload, error correction) pairs ahead of layout on every core, so that a
-    batch of a thousand distinct codes does not wait on one core: zxing-cpp holds the
-    interpreter lock, so threads would not help. Small batches, and systems without fork,
-    are left to `encode` one by one."""
-    todo = sorted({job for job in jobs if job not in _CACHE})
+class _EncodingAhead:
+    """Codes being encoded by worker processes, taken into the cache as they arrive, in the
+    order asked for: the caller lays out the first cards while the workers encode the rest."""
+
+    def __init__(self, todo: list[tuple[str, str]], cores: int) -> None:
+        self._pool = mp.get_context("fork").Pool(cores)
+        self._results = self._pool.imap(_encode_in_worker, todo, chunksize=16)
+        self._todo = set(todo)
+
+    def wait_for(self, key: tuple[str, str]) -> QrCode | None:
+        """The code for `key`, waiting for the workers to reach it; None if they were not
+        asked for it, or could not encode it (the caller's own encode then says why)."""
+        while key in self._todo:
+            self._take()
+        return _CACHE.get(key)
+
+    def _take(self) -> None:
+        payload, level, size, dark, path = next(self._results)
+        self._todo.discard((payload, level))
+        if dark is not None:
+            _store((payload, level), size, dark, path)
+
+    def finish(self) -> None:
+        try:
+            while self._todo:
+                self._take()
+            self._pool.close()
+        finally:
+            self._pool.terminate()
+            self._pool.join()
+
+
+_ahead: _EncodingAhead | None = None
+
+
+@contextmanager
+def encoding_ahead(jobs: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Within the block, (payload, error correction) pairs are encoded on every core, ahead
+    of `encode` asking for them, so that a batch of a thousand distinct codes does not wait
+    on one core while the cards are laid out: zxing-cpp holds the interpreter lock, so
+    threads would not help. Small batches, and systems without fork, are left to `encode`
+    one by one."""
+    global _ahead
+    todo = list(dict.fromkeys(job for job in jobs if job not in _CACHE))
     cores = os.cpu_count() or 1
-    if len(todo) < PARALLEL_FROM or cores < 2 or "fork" not in mp.get_all_start_methods():
+    if (_ahead is not None or len(todo) < PARALLEL_FROM or cores < 2
+            or "fork" not in mp.get_all_start_methods()):
+        yield
         return
-    with mp.get_context("fork").Pool(cores) as pool:
-        for payload, level, size, dark, path in pool.imap(_encode_in_worker, todo,
-                                                          chunksize=64):
-            if dark is not None:
-                _store((payload, level), size, dark, path)
+    _ahead = _EncodingAhead(todo, cores)
+    try:
+        yield
+        _ahead.finish()
+    finally:
+        if _ahead is not None:
+            _ahead._pool.terminate()
+        _ahead = None
+
+
+def encode_many(jobs: Iterable[tuple[str, str]]) -> None:
+    """Encodes (payload, error correction) pairs on every core (see `encoding_ahead`) and
+    returns when all are in the cache."""
+    with encoding_ahead(jobs):
+        pass
 
 
 def module_size_mm(code: QrCode, side_mm: float) -> float:

@@ -210,3 +210,20 @@ def test_path_fills_exactly_the_dark_modules() -> None:
             for c in range(int(col), int(col) + int(width)):
                 covered[r][c] += 1
     assert covered == [[1 if dark else 0 for dark in row] for row in code.modules]
+
+
+def test_codes_asked_for_while_encoding_ahead_are_the_codes_encoded_alone() -> None:
+    from cardgen import qr
+
+    payloads = [f"https://example.org/help?b=t{i:04d}" for i in range(qr.PARALLEL_FROM + 20)]
+    expected = {p: qr._encode_matrix(p, "M") for p in payloads[::7]}
+    qr._CACHE.clear()
+    with qr.encoding_ahead([(p, "M") for p in payloads]):
+        # asked out of order, and one nobody announced: each waits or encodes on its own
+        for payload in [*reversed(payloads[::7]), "https://example.org/unannounced"]:
+            code = encode(payload)
+            if payload in expected:
+                size, dark = expected[payload]
+                assert code.modules == qr.ModuleMatrix(size, dark)
+    assert all((p, "M") in qr._CACHE for p in payloads)  # every announced code arrived
+    assert qr._ahead is None  # workers stopped with the block
