@@ -56,6 +56,13 @@ def fmt(value: float) -> str:
     return text if text not in ("", "-0") else "0"
 
 
+def deflate(content: str) -> bytes:
+    """Content-stream operators, Flate-compressed as they are written (zlib releases the
+    interpreter lock meanwhile, so faces can be compressed on several threads at once)."""
+    # Level 6 is zlib's default; named so the bytes do not depend on a changed default.
+    return zlib.compress(content.encode("latin-1"), 6)
+
+
 def _box(box: Box) -> str:
     return "[" + " ".join(fmt(v) for v in box) + "]"
 
@@ -114,14 +121,15 @@ class PageWriter:
     def _next_number(self) -> int:
         return self._first + len(self._offsets)
 
-    def add_form(self, name: str, content: str, bbox: Box, *, shared: bool = False) -> None:
-        """A Form XObject: `content` (operators, Flate-compressed here) in `bbox`, drawn with
-        the base's fonts and pictures, and placed as `/name Do`: by faces when `shared`
-        (written before any face), else by pages."""
+    def add_form(self, name: str, content: str | bytes, bbox: Box, *,
+                 shared: bool = False) -> None:
+        """A Form XObject: `content` (operators, or already `deflate`d bytes) in `bbox`,
+        drawn with the base's fonts and pictures, and placed as `/name Do`: by faces when
+        `shared` (written before any face), else by pages."""
         if self._written or (shared and self._forms):
             raise ValueError("shared parts come before faces, and faces before pages")
         number = self._next_number()
-        stream = zlib.compress(content.encode("latin-1"), 6)
+        stream = content if isinstance(content, bytes) else deflate(content)
         self._object(number, (
             b"<< /Type /XObject /Subtype /Form /BBox %s /Resources %d 0 R "
             b"/Filter /FlateDecode /Length %d >>\nstream\n"
@@ -137,8 +145,7 @@ class PageWriter:
         if self._written >= self._count:
             raise ValueError(f"more pages than the {self._count} announced")
         number = self._next_number()
-        # Level 6 is zlib's default; named so the bytes do not depend on a changed default.
-        stream = zlib.compress(content.encode("latin-1"), 6)
+        stream = deflate(content)
         self._object(number, b"<< /Filter /FlateDecode /Length %d >>\nstream\n" % len(stream)
                      + stream + b"\nendstream")
         boxes = f"/MediaBox {_box(media_box)}"

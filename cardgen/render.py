@@ -15,9 +15,11 @@ formats text; faces and pages are written after it by `pdfupdate`. Output is det
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -30,7 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from cardgen.errors import CardgenError
-from cardgen.pdfupdate import BaseDocument, PageWriter
+from cardgen.pdfupdate import BaseDocument, PageWriter, deflate
 from cardgen.placed import (
     FaceLayout,
     FontRef,
@@ -621,8 +623,11 @@ def _write_document(
                       for name in shared if f"/FormXob.{name} Do" in content}
         for name, content in shared.items():
             writer.add_form(f"FormXob.{name}", content, shared_box[name], shared=True)
-        for name, content in contents.items():
-            writer.add_form(f"FormXob.{name}", content, boxes[name])
+        # zlib lets go of the interpreter lock: the faces are compressed on every core.
+        with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
+            for name, stream in zip(contents, threads.map(deflate, contents.values()),
+                                    strict=True):
+                writer.add_form(f"FormXob.{name}", stream, boxes[name])
         del shared, contents
         _write_pages(writer, canvas, pages, form_of, marks, furniture_font, painter)
     finally:
