@@ -22,6 +22,7 @@ font or a fallback font (CG610, naming what to install), text contrast against t
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ from cardgen.text import (
     shaped_extents,
     text_width_mm,
     wrap_shaped_text,
-    wrap_tokens,
+    wrap_tokens_span,
 )
 from cardgen.units import BLACK, Colour, contrast_ratio
 
@@ -127,6 +128,9 @@ class _Env:
     helplines: list[tuple[str, Helpline]]
     qr: QrCode | None
     logo: tuple[Path, float] | None  # path, width / height
+    #: small stand-in for everything besides the text that fitting text reads (side, design,
+    #: fonts, colours, language): keeps the keys of the fitting caches cheap to hash
+    context: int = 0
 
     @property
     def styles(self) -> Styles:
@@ -178,13 +182,21 @@ def _size(style: TextStyle, scale: float) -> float:
 
 
 def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, width: float,
-                scale: float, field_name: str, path: DocPath) -> list[_Slot]:
+                scale: float, field_name: str, path: DocPath, span: _Span | None = None
+                ) -> list[_Slot]:
+    """The lines of `tokens` wrapped to `width`. With `span`, narrows it to the widths
+    that wrap the same (see `_Span`)."""
     size = _size(style, scale)
     font = env.font(style)
     joined = " ".join(tokens)
     if needs_shaping(joined, font, env.language):
+        if span is not None:
+            span.exact = width
         return _shaped_slots(env, element, joined, style, width, size, field_name, path)
-    lines = wrap_tokens(tokens, font, size, width)
+    lines, low, high = wrap_tokens_span(tokens, font, size, width)
+    if span is not None:
+        span.low = max(span.low, low)
+        span.high = min(span.high, high)
     if lines is None:
         wide = next(t for t in tokens if text_width_mm(t, font, size) > width + 1e-9)
         raise _NoFit(width, 0.0, [], 0.0,
@@ -276,19 +288,76 @@ def _helpline_slots(env: _Env, width: float, scale: float,
     for index, (hid, helpline) in enumerate(helplines):
         if index:
             slots.append(_Slot(st.helpline_gap * max(0.5, scale)))
-        base = f"{env.side}.helplines.{hid}"
-        slots += _text_slots(env, "helplines", helpline.name.split(), st.helpline_name, width,
-                             scale, f"{base}.name", ("helplines", hid, "name"))
-        for key, words, number in _number_lines(helpline):
-            path: DocPath = ("helplines", hid, key)
-            if words:
-                slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
-                                     f"{base}.{key}", path)
-            slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
-                                 f"{base}.{key}", path)
-        if helpline.hours:
-            slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
-                                 width, scale, f"{base}.hours", ("helplines", hid, "hours"))
+        slots += _entry_slots(env, hid, helpline, width, scale)
+    return slots
+
+
+@dataclass
+class _Span:
+    """The column widths w that give the same lines as the width they were wrapped to:
+    `low <= w + 1e-9` and not `high <= w + 1e-9` (the comparisons the greedy wrap makes),
+    or exactly `exact` for shaped text, whose wrap does not say."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    exact: float | None = None
+
+    def holds(self, width: float) -> bool:
+        if self.exact is not None:
+            return width == self.exact
+        limit = width + 1e-9
+        return self.low <= limit and not self.high <= limit
+
+
+# Fitted helplines, one entry at a time: in a batch usually one entry (the school's own
+# contact) differs between variants while the others are the same on every card, and the
+# QR side search fits the column at several nearby widths per card, which mostly wrap the
+# same: each entry keeps its few spans of widths, not one fit per width.
+_ENTRY_CACHE: dict[tuple[object, ...], list[tuple[_Span, tuple[_Slot, ...]]]] = {}
+_CACHE_SIZE = 16384
+_SPANS_PER_ENTRY = 8
+
+
+def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: float
+                 ) -> tuple[_Slot, ...]:
+    key = (env.context, hid, helpline.name, helpline.phone, helpline.sms, helpline.sms_body,
+           helpline.whatsapp, helpline.hours, scale)
+    fits = _ENTRY_CACHE.get(key)
+    if fits is not None:
+        for span, slots in fits:
+            if span.holds(width):
+                return slots
+    span = _Span()
+    # A helpline that does not fit raises _NoFit here and is not kept: it is rare, and its
+    # message carries the width tried.
+    slots = tuple(_fit_entry(env, hid, helpline, width, scale, span))
+    if fits is None:
+        if len(_ENTRY_CACHE) >= _CACHE_SIZE:
+            _ENTRY_CACHE.clear()
+        fits = _ENTRY_CACHE[key] = []
+    if len(fits) >= _SPANS_PER_ENTRY:
+        del fits[0]
+    fits.append((span, slots))
+    return slots
+
+
+def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: float,
+               span: _Span) -> list[_Slot]:
+    st = env.styles
+    slots: list[_Slot] = []
+    base = f"{env.side}.helplines.{hid}"
+    slots += _text_slots(env, "helplines", helpline.name.split(), st.helpline_name, width,
+                         scale, f"{base}.name", ("helplines", hid, "name"), span)
+    for key, words, number in _number_lines(helpline):
+        path: DocPath = ("helplines", hid, key)
+        if words:
+            slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
+                                 f"{base}.{key}", path, span)
+        slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
+                             f"{base}.{key}", path, span)
+    if helpline.hours:
+        slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
+                             width, scale, f"{base}.hours", ("helplines", hid, "hours"), span)
     return slots
 
 
@@ -303,34 +372,39 @@ _PLAN_CACHE: dict[tuple[object, ...], _Plan] = {}
 _TEXT_ELEMENTS = frozenset({"title", "text", "footer", "write_in"})
 
 
-def _plan_key(env: _Env, name: str, width: float, scale: float) -> tuple[object, ...] | None:
-    """What a text or helplines element's plan depends on. In a batch the same title, text
-    and helplines are fitted at the same widths and scales on every card, so their plans
-    are worth keeping; QR codes and logos differ and are cheap."""
-    if name == "helplines":
-        content: object = tuple((hid, h.model_dump_json()) for hid, h in env.helplines)
-    elif name in _TEXT_ELEMENTS:
-        content = _face_text(env.face, name)
-    else:
-        return None
-    return (name, content, width, scale, env.side, env.design.name, env.design.source,
-            env.fonts, env.ink, env.accent, env.language)
-
-
 def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
-    key = _plan_key(env, name, width, scale)
-    if key is not None and (hit := _PLAN_CACHE.get(key)) is not None:
-        return hit
-    plan: _Plan
+    """In a batch the same title and text are fitted at the same widths and scales on every
+    card, so their plans are kept; helplines are kept entry by entry (`_entry_slots`); QR
+    codes and logos differ and are cheap."""
     if name == "helplines":
-        plan = _helplines_plan(env, width, scale)
-    else:
-        plan = _SlotsPlan(_element_slots(env, name, width, scale))
-    if key is not None:
-        if len(_PLAN_CACHE) >= 16384:
+        return _helplines_plan(env, width, scale)
+    if name not in _TEXT_ELEMENTS:
+        return _SlotsPlan(_element_slots(env, name, width, scale))
+    key = (env.context, name, _face_text(env.face, name), width, scale)
+    hit = _PLAN_CACHE.get(key)
+    if hit is None:
+        hit = _SlotsPlan(_element_slots(env, name, width, scale))
+        if len(_PLAN_CACHE) >= _CACHE_SIZE:
             _PLAN_CACHE.clear()
-        _PLAN_CACHE[key] = plan
-    return plan
+        _PLAN_CACHE[key] = hit
+    return hit
+
+
+# Context ids are never reused, so dropping the table (to bound it) cannot make an old
+# cache entry answer for a new context.
+_CONTEXTS: dict[tuple[object, ...], int] = {}
+_CONTEXT_IDS = itertools.count(1)
+
+
+def _context_id(side: Side, design: Design, fonts: FontFamily, ink: Colour, accent: Colour,
+                language: str) -> int:
+    key = (side, design.name, design.source, fonts, ink, accent, language)
+    found = _CONTEXTS.get(key)
+    if found is None:
+        if len(_CONTEXTS) >= 1024:
+            _CONTEXTS.clear()
+        found = _CONTEXTS[key] = next(_CONTEXT_IDS)
+    return found
 
 
 def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
@@ -910,7 +984,8 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
 
     colours = spec.card.colours
     env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
-               helplines, code, logo)
+               helplines, code, logo,
+               _context_id(side, design, fonts, colours.ink, colours.accent, spec.language))
 
     for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
         given = getattr(face, name) is not None

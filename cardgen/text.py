@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,6 +210,52 @@ def _wrap_tokens(tokens: tuple[str, ...], font: FontRef, size_pt: float,
     if current:
         lines.append(current)
     return tuple(lines)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _units(text: str, path: Path) -> int:
+    m = _metrics(path)
+    return sum(m.advances.get(ord(c), m.default_advance) for c in text)
+
+
+def wrap_tokens_span(tokens: Sequence[str], font: FontRef, size_pt: float, width_mm: float
+                     ) -> tuple[tuple[str, ...] | None, float, float]:
+    """`wrap_tokens` (as a tuple) and the span of widths that wrap the same: (lines, low,
+    high) where every width w with `low <= w + 1e-9` and not `high <= w + 1e-9` gives the
+    same lines (low is -inf and high inf when nothing bounds them). Each decision of the
+    greedy wrap is one such comparison of a measured width with the column width, and the
+    same decisions give the same lines; so a layout that tries many widths for one text
+    (the QR side search) wraps it once. Widths are whole font units summed, turned into
+    millimetres as `text_width_mm` does, so every comparison matches its own exactly."""
+    m = _metrics(font.path)
+    mm = MM_PER_UNIT["pt"]
+    limit = width_mm + 1e-9
+    low, high = -math.inf, math.inf
+    space = _units(" ", font.path)
+    lines: list[str] = []
+    current = ""
+    current_units = 0
+    for token in tokens:
+        units = _units(token, font.path)
+        token_w = units * size_pt / m.upem * mm
+        if token_w > limit:
+            return None, low, min(high, token_w)
+        low = max(low, token_w)
+        if not current:
+            current, current_units = token, units
+            continue
+        joined = current_units + space + units
+        joined_w = joined * size_pt / m.upem * mm
+        if joined_w <= limit:
+            low = max(low, joined_w)
+            current, current_units = f"{current} {token}", joined
+        else:
+            high = min(high, joined_w)
+            lines.append(current)
+            current, current_units = token, units
+    if current:
+        lines.append(current)
+    return tuple(lines), low, high
 
 
 def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str] | None:
