@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -254,7 +253,7 @@ def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, floa
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
-                     scale: float) -> list[_Slot]:
+                     scale: float, span: _Span | None = None) -> list[_Slot]:
     slots: list[_Slot] = []
     path: DocPath = (env.side, element)
     for paragraph in text.split("\n"):
@@ -262,7 +261,7 @@ def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width
         if not words:
             continue
         slots += _text_slots(env, element, words, style, width, scale,
-                             f"{env.side}.{element}", path)
+                             f"{env.side}.{element}", path, span)
     return slots
 
 
@@ -282,13 +281,17 @@ def _number_lines(helpline: Helpline) -> list[tuple[str, list[str], list[str]]]:
 
 
 def _helpline_slots(env: _Env, width: float, scale: float,
-                    helplines: list[tuple[str, Helpline]]) -> list[_Slot]:
+                    helplines: list[tuple[str, Helpline]],
+                    spans: list[_Span] | None = None) -> list[_Slot]:
     st = env.styles
     slots: list[_Slot] = []
     for index, (hid, helpline) in enumerate(helplines):
         if index:
             slots.append(_Slot(st.helpline_gap * max(0.5, scale)))
-        slots += _entry_slots(env, hid, helpline, width, scale)
+        entry, span = _entry_slots(env, hid, helpline, width, scale)
+        slots += entry
+        if spans is not None:
+            spans.append(span)
     return slots
 
 
@@ -319,14 +322,14 @@ _SPANS_PER_ENTRY = 8
 
 
 def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: float
-                 ) -> tuple[_Slot, ...]:
+                 ) -> tuple[tuple[_Slot, ...], _Span]:
     key = (env.context, hid, helpline.name, helpline.phone, helpline.sms, helpline.sms_body,
            helpline.whatsapp, helpline.hours, scale)
     fits = _ENTRY_CACHE.get(key)
     if fits is not None:
         for span, slots in fits:
             if span.holds(width):
-                return slots
+                return slots, span
     span = _Span()
     # A helpline that does not fit raises _NoFit here and is not kept: it is rare, and its
     # message carries the width tried.
@@ -338,7 +341,7 @@ def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: f
     if len(fits) >= _SPANS_PER_ENTRY:
         del fits[0]
     fits.append((span, slots))
-    return slots
+    return slots, span
 
 
 def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: float,
@@ -361,33 +364,57 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
     return slots
 
 
-def _write_in_slots(env: _Env, width: float, scale: float) -> list[_Slot]:
+def _write_in_slots(env: _Env, width: float, scale: float, span: _Span | None = None
+                    ) -> list[_Slot]:
     label = _face_text(env.face, "write_in") or ""
-    slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale)
+    slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale, span)
     rule_h = RULE_PT * _PT_MM
     return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
 
 
-_PLAN_CACHE: dict[tuple[object, ...], _Plan] = {}
+_PLAN_CACHE: dict[tuple[object, ...], list[tuple[_Span, _Plan]]] = {}
 _TEXT_ELEMENTS = frozenset({"title", "text", "footer", "write_in"})
 
 
+class _Holds:
+    """Says whether a plan made at one width is the plan at another width."""
+
+    def holds(self, width: float) -> bool:
+        raise NotImplementedError
+
+
+_ANY_WIDTH = _Span()  # a logo does not depend on the width
+
+
 def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
-    """In a batch the same title and text are fitted at the same widths and scales on every
-    card, so their plans are kept; helplines are kept entry by entry (`_entry_slots`); QR
-    codes and logos differ and are cheap."""
+    return _element_plan_holding(env, name, width, scale)[0]
+
+
+def _element_plan_holding(env: _Env, name: str, width: float, scale: float
+                          ) -> tuple[_Plan, _Span | _Holds]:
+    """The element's plan at `width`, and the widths it is also the plan at. In a batch the
+    same title and text are fitted on every card, so their plans are kept by the spans of
+    widths that wrap them the same; helplines are kept entry by entry (`_entry_slots`)."""
     if name == "helplines":
-        return _helplines_plan(env, width, scale)
+        return _helplines_plan_holding(env, width, scale)
     if name not in _TEXT_ELEMENTS:
-        return _SlotsPlan(_element_slots(env, name, width, scale))
-    key = (env.context, name, _face_text(env.face, name), width, scale)
-    hit = _PLAN_CACHE.get(key)
-    if hit is None:
-        hit = _SlotsPlan(_element_slots(env, name, width, scale))
+        return _SlotsPlan(_element_slots(env, name, width, scale)), _ANY_WIDTH
+    key = (env.context, name, _face_text(env.face, name), scale)
+    fits = _PLAN_CACHE.get(key)
+    if fits is not None:
+        for span, plan in fits:
+            if span.holds(width):
+                return plan, span
+    span = _Span()
+    made: _Plan = _SlotsPlan(_element_slots(env, name, width, scale, span))
+    if fits is None:
         if len(_PLAN_CACHE) >= _CACHE_SIZE:
             _PLAN_CACHE.clear()
-        _PLAN_CACHE[key] = hit
-    return hit
+        fits = _PLAN_CACHE[key] = []
+    if len(fits) >= _SPANS_PER_ENTRY:
+        del fits[0]
+    fits.append((span, made))
+    return made, span
 
 
 # Context ids are never reused, so dropping the table (to bound it) cannot make an old
@@ -407,7 +434,35 @@ def _context_id(side: Side, design: Design, fonts: FontFamily, ink: Colour, acce
     return found
 
 
+@dataclass
+class _BlockHolds(_Holds):
+    """The widths at which the helplines block makes the same choices: each column count
+    is tried or stops the search as before, and every entry wraps the same in its column.
+    A block where an entry did not fit holds at no other width."""
+
+    gap: float
+    column_min: float
+    tried: list[tuple[int, bool, list[_Span]]]
+    failed: bool = False
+
+    def holds(self, width: float) -> bool:
+        if self.failed:
+            return False
+        for columns, stopped, spans in self.tried:
+            col_w = (width - self.gap * (columns - 1)) / columns
+            if (columns > 1 and col_w < self.column_min) != stopped:
+                return False
+            if not all(span.holds(col_w) for span in spans):
+                return False
+        return True
+
+
 def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
+    return _helplines_plan_holding(env, width, scale)[0]
+
+
+def _helplines_plan_holding(env: _Env, width: float, scale: float
+                            ) -> tuple[_Plan, _BlockHolds]:
     """The helplines in as many side-by-side columns (up to the design's limit, each at
     least its minimum width) as make the block shortest; fewer columns on a tie."""
     st = env.styles
@@ -415,15 +470,20 @@ def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
     best: _Plan | None = None
     failure: _NoFit | None = None
     count = len(env.helplines)
+    holds = _BlockHolds(gap, st.helpline_column_min, [])
     for columns in range(1, min(st.helpline_columns, count) + 1):
         col_w = (width - gap * (columns - 1)) / columns
         if columns > 1 and col_w < st.helpline_column_min:
+            holds.tried.append((columns, True, []))
             break
         per = math.ceil(count / columns)
         groups = [env.helplines[i:i + per] for i in range(0, count, per)]
+        spans: list[_Span] = []
+        holds.tried.append((columns, False, spans))
         try:
-            plans = [_SlotsPlan(_helpline_slots(env, col_w, scale, g)) for g in groups]
+            plans = [_SlotsPlan(_helpline_slots(env, col_w, scale, g, spans)) for g in groups]
         except _NoFit as fail:
+            holds.failed = True
             failure = failure or fail
             continue
         plan: _Plan = plans[0] if len(plans) == 1 else _ColumnsPlan(plans, gap)
@@ -432,7 +492,7 @@ def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
     if best is None:
         assert failure is not None
         raise failure
-    return best
+    return best, holds
 
 
 def _gap(env: _Env, scale: float) -> float:
@@ -440,14 +500,15 @@ def _gap(env: _Env, scale: float) -> float:
     return env.design.gap * max(0.5, scale)
 
 
-def _element_slots(env: _Env, name: str, width: float, scale: float) -> list[_Slot]:
+def _element_slots(env: _Env, name: str, width: float, scale: float,
+                   span: _Span | None = None) -> list[_Slot]:
     if name == "write_in":
-        return _write_in_slots(env, width, scale)
+        return _write_in_slots(env, width, scale, span)
     if name == "logo":
         return [_Slot(env.styles.logo_height, logo=True)]
     text = _face_text(env.face, name) or ""
     style = env.styles.text_style(name)
-    slots = _paragraph_slots(env, name, text, style, width, scale)
+    slots = _paragraph_slots(env, name, text, style, width, scale, span)
     if name == "title" and env.styles.title_rule > 0:
         thickness = env.styles.title_rule_pt * _PT_MM
         slots += [_Slot(thickness * 2.5), _Slot(thickness, rule=True,
@@ -602,17 +663,6 @@ def _present_blocks(env: _Env, blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _plan_column(env: _Env, names: Sequence[str], w: float, h: float, scale: float) -> _StackPlan:
-    """A stack of text-like elements with no QR code in it."""
-    gap = _gap(env, scale)
-    plans: list[_Plan] = [_element_plan(env, n, w, scale) for n in names]
-    stack = _StackPlan(plans, gap)
-    if stack.height > h + _EPS:
-        raise _NoFit(w, h, [(n, p.height) for n, p in zip(names, plans, strict=True)],
-                     gap * max(0, len(plans) - 1))
-    return stack
-
-
 def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
               qr_need: float) -> _RowPlan:
     assert env.qr is not None
@@ -623,9 +673,25 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
         raise _NoFit(w, h, [("qr", qr_need)], 0.0)
     need = min(qr_need, cap)
 
+    # The search tries nearby widths, which mostly wrap every element the same: a column
+    # made before is the column again wherever all its elements' plans hold.
+    made: list[tuple[list[_Span | _Holds], _StackPlan, list[tuple[str, float]], float]] = []
+
+    def column_at(width: float) -> _StackPlan:
+        found = next((m for m in made if all(v.holds(width) for v in m[0])), None)
+        if found is None:
+            planned = [_element_plan_holding(env, n, width, scale) for n in names]
+            found = ([v for _, v in planned], _StackPlan([p for p, _ in planned], gap),
+                     [(n, p.height) for n, (p, _) in zip(names, planned, strict=True)],
+                     gap * max(0, len(planned) - 1))
+            made.append(found)
+        _holds, stack, parts, gaps = found
+        if stack.height > h + _EPS:
+            raise _NoFit(width, h, list(parts), gaps)
+        return stack
+
     def attempt(side: float) -> _RowPlan:
-        column = _plan_column(env, names, w - side - gap, h, scale)
-        return _RowPlan(_QrPlan(side), column, block.row.qr_left, gap)
+        return _RowPlan(_QrPlan(side), column_at(w - side - gap), block.row.qr_left, gap)
 
     try:
         return attempt(cap)
