@@ -159,7 +159,22 @@ class FaceDesign(_Model):
         return list(self.portrait if orientation == "portrait" else self.landscape)
 
     def places(self, element: str, orientation: Orientation) -> bool:
-        return any(element in block_elements(b) for b in self.blocks(orientation))
+        return element in _placed(self, orientation)
+
+
+# What a face places, asked several times for every card of a batch. By identity: designs
+# are frozen and loaded once; the entry holds its face, so the id is not reused meanwhile.
+_PLACED: dict[tuple[int, str], tuple[FaceDesign, frozenset[str]]] = {}
+
+
+def _placed(face: FaceDesign, orientation: Orientation) -> frozenset[str]:
+    found = _PLACED.get((id(face), orientation))
+    if found is None or found[0] is not face:
+        if len(_PLACED) >= 256:
+            _PLACED.clear()
+        names = frozenset(n for b in face.blocks(orientation) for n in block_elements(b))
+        found = _PLACED[(id(face), orientation)] = (face, names)
+    return found[1]
 
 
 class _DesignFile(_Model):

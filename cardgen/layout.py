@@ -312,11 +312,18 @@ class _Span:
         return self.low <= limit and not self.high <= limit
 
 
+@dataclass(frozen=True)
+class _TooWide:
+    """An entry that does not fit its column: the word or number wider than it."""
+
+    token: tuple[str, str, DocPath, float, float]
+
+
 # Fitted helplines, one entry at a time: in a batch usually one entry (the school's own
 # contact) differs between variants while the others are the same on every card, and the
 # QR side search fits the column at several nearby widths per card, which mostly wrap the
 # same: each entry keeps its few spans of widths, not one fit per width.
-_ENTRY_CACHE: dict[tuple[object, ...], list[tuple[_Span, tuple[_Slot, ...]]]] = {}
+_ENTRY_CACHE: dict[tuple[object, ...], list[tuple[_Span, tuple[_Slot, ...] | _TooWide]]] = {}
 _CACHE_SIZE = 16384
 _SPANS_PER_ENTRY = 8
 
@@ -327,21 +334,34 @@ def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: f
            helpline.whatsapp, helpline.hours, scale)
     fits = _ENTRY_CACHE.get(key)
     if fits is not None:
-        for span, slots in fits:
+        for span, found in fits:
             if span.holds(width):
-                return slots, span
+                if isinstance(found, _TooWide):
+                    raise _NoFit(width, 0.0, [], 0.0, found.token)
+                return found, span
     span = _Span()
-    # A helpline that does not fit raises _NoFit here and is not kept: it is rare, and its
-    # message carries the width tried.
-    slots = tuple(_fit_entry(env, hid, helpline, width, scale, span))
+    try:
+        slots = tuple(_fit_entry(env, hid, helpline, width, scale, span))
+    except _NoFit as fail:
+        # Only a word or number wider than the column stops an entry (`_text_slots`); at
+        # the widths of the span it is the same one, so the failure is kept too.
+        assert fail.token is not None and fail.width == width and not fail.parts
+        _keep_entry(key, fits, span, _TooWide(fail.token))
+        raise
+    _keep_entry(key, fits, span, slots)
+    return slots, span
+
+
+def _keep_entry(key: tuple[object, ...],
+                fits: list[tuple[_Span, tuple[_Slot, ...] | _TooWide]] | None, span: _Span,
+                kept: tuple[_Slot, ...] | _TooWide) -> None:
     if fits is None:
         if len(_ENTRY_CACHE) >= _CACHE_SIZE:
             _ENTRY_CACHE.clear()
         fits = _ENTRY_CACHE[key] = []
     if len(fits) >= _SPANS_PER_ENTRY:
         del fits[0]
-    fits.append((span, slots))
-    return slots, span
+    fits.append((span, kept))
 
 
 def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: float,
@@ -677,7 +697,7 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
     # made before is the column again wherever all its elements' plans hold.
     made: list[tuple[list[_Span | _Holds], _StackPlan, list[tuple[str, float]], float]] = []
 
-    def column_at(width: float) -> _StackPlan:
+    def column_at(width: float) -> tuple[_StackPlan, list[tuple[str, float]], float]:
         found = next((m for m in made if all(v.holds(width) for v in m[0])), None)
         if found is None:
             planned = [_element_plan_holding(env, n, width, scale) for n in names]
@@ -685,31 +705,35 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
                      [(n, p.height) for n, (p, _) in zip(names, planned, strict=True)],
                      gap * max(0, len(planned) - 1))
             made.append(found)
-        _holds, stack, parts, gaps = found
-        if stack.height > h + _EPS:
-            raise _NoFit(width, h, list(parts), gaps)
-        return stack
+        return found[1], found[2], found[3]
+
+    def fits(side: float) -> bool:
+        try:
+            return column_at(w - side - gap)[0].height <= h + _EPS
+        except _NoFit:
+            return False
 
     def attempt(side: float) -> _RowPlan:
-        return _RowPlan(_QrPlan(side), column_at(w - side - gap), block.row.qr_left, gap)
+        width = w - side - gap
+        stack, parts, gaps = column_at(width)
+        if stack.height > h + _EPS:
+            raise _NoFit(width, h, list(parts), gaps)
+        return _RowPlan(_QrPlan(side), stack, block.row.qr_left, gap)
 
-    try:
-        return attempt(cap)
-    except _NoFit:
-        if need >= cap - _EPS:
-            raise
-    best = attempt(need)  # raises when even the smallest acceptable code leaves no room
+    if fits(cap) or need >= cap - _EPS:
+        return attempt(cap)  # raises when the code does not fit at its largest
+    if not fits(need):
+        attempt(need)  # raises: even the smallest acceptable code leaves no room
     lo, hi = need, cap
     # Five halvings find the QR side to 1/32 of the range (under 0.3 mm on a business
     # card); each more costs a column layout per card, which a batch pays a thousand times.
     for _ in range(5):
         mid = (lo + hi) / 2
-        try:
-            best = attempt(mid)
+        if fits(mid):
             lo = mid
-        except _NoFit:
+        else:
             hi = mid
-    return best
+    return attempt(lo)
 
 
 def _plan_face(env: _Env, blocks: list[Block], w: float, h: float, scale: float,
