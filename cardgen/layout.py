@@ -995,6 +995,8 @@ def _resolve_helplines(spec: CardSpec, side: Side, face: Face, face_design: Face
 
 _LAYOUT_CACHE: dict[tuple[object, ...], tuple[FaceLayout | None, tuple[Problem, ...]]] = {}
 _LAYOUT_CACHE_SIZE = 4096
+#: QR payloads laid out before; a face can be in the cache only with one of these (or none)
+_PAYLOADS_SEEN: set[str] = set()
 
 
 def _layout_key(spec: CardSpec, side: Side, design: Design, fonts: FontFamily, card_w: float,
@@ -1025,6 +1027,15 @@ def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily
     immutable, so a face laid out before is returned from a cache."""
     if (spec.front if side == "front" else spec.back) is None:
         return None, []
+    if qr_payload is not None and qr_payload not in _PAYLOADS_SEEN:
+        # A batch of tracked links has a new payload on every card: no face with it can be
+        # in the cache, so it is laid out without spelling out the cache key. A payload
+        # seen again is kept from its second card on.
+        if len(_PAYLOADS_SEEN) >= _LAYOUT_CACHE_SIZE:
+            _PAYLOADS_SEEN.clear()
+        _PAYLOADS_SEEN.add(qr_payload)
+        return _layout_face(spec, side, design=design, fonts=fonts, card_w=card_w,
+                            card_h=card_h, qr_payload=qr_payload, base_dir=base_dir)
     key = _layout_key(spec, side, design, fonts, card_w, card_h, qr_payload, base_dir)
     hit = _LAYOUT_CACHE.get(key)
     if hit is None:

@@ -279,12 +279,28 @@ def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str]
 _PLAIN_SCRIPTS = frozenset({"Latin", "Common", "Inherited"})
 
 
-@functools.lru_cache(maxsize=65536)
 def needs_shaping(text: str, font: FontRef, language: str = "en") -> bool:
     """True when `text` cannot be set by the plain path: a letter outside Latin (Arabic,
     Bengali, Gurmukhi ... need HarfBuzz), right-to-left text, or a character the card's font
     lacks (a fallback font must print it). Pure Latin text in the card's font stays on the
     plain path, which is many times faster for batches of thousands of cards."""
+    if text.isascii():
+        # Every ASCII character is of the Latin or Common script, so only a glyph missing
+        # from the font sends it to HarfBuzz; a batch's names and numbers are answered here
+        # without filling the cache below with one-off texts.
+        return not _ascii_missing(font.path).isdisjoint(text)
+    return _needs_shaping(text, font, language)
+
+
+@functools.lru_cache(maxsize=32)
+def _ascii_missing(path: Path) -> frozenset[str]:
+    m = _metrics(path)
+    return frozenset(chr(cp) for cp in range(128)
+                     if chr(cp) not in "\n\r\t " and cp not in m.advances)
+
+
+@functools.lru_cache(maxsize=65536)
+def _needs_shaping(text: str, font: FontRef, language: str) -> bool:
     m = _metrics(font.path)
     for c in text:
         cp = ord(c)

@@ -343,6 +343,7 @@ def _forget() -> None:
     layout_module._ENTRY_CACHE.clear()
     layout_module._PLAN_CACHE.clear()
     layout_module._LAYOUT_CACHE.clear()
+    layout_module._PAYLOADS_SEEN.clear()
 
 
 def _school(lead: str, phone: str) -> CardSpec:

@@ -17,6 +17,7 @@ from cardgen.text import (
     builtin_fonts,
     load_font_family,
     missing_characters,
+    needs_shaping,
     text_width_mm,
     wrap,
     wrap_tokens,
@@ -186,3 +187,12 @@ def test_wrap_span_ends_where_a_line_break_moves() -> None:
     assert low < 40.0 < high < math.inf
     assert wrap_tokens(words, REGULAR, 9.0, high) != list(lines)
     assert wrap_tokens(words, REGULAR, 9.0, low - 0.01) != list(lines)
+
+
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=20),
+       language=st.sampled_from(["en", "ar", "ur"]), bold=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_ascii_text_needs_shaping_only_for_a_character_the_font_lacks(
+        text: str, language: str, bold: bool) -> None:
+    font = FAMILY.bold if bold else REGULAR
+    assert needs_shaping(text, font, language) == bool(missing_characters(text, font))
