@@ -122,14 +122,25 @@ def tracked_url(url: str, tracking: Tracking, code: str) -> str:
     Param mode: `?b=<code>` (tracking.param). UTM mode: utm_source=<code>, utm_medium,
     and utm_campaign when set. A parameter already in the URL has its value replaced.
     """
-    url = url.strip()
+    utm = tracking.utm
+    if utm is not None:
+        return _tracked(url.strip(), None, utm.medium, utm.campaign, code)
+    return _tracked(url.strip(), tracking.param, None, None, code)
+
+
+# A card's payload is asked for more than once in a row (checked, then laid out); a few
+# recent ones are enough, and a batch of unique codes must not pile them up.
+@functools.lru_cache(maxsize=64)
+def _tracked(url: str, param: str | None, medium: str | None, campaign: str | None,
+             code: str) -> str:
     parts, netloc = _split(url)
-    if tracking.utm is not None:
-        params = [("utm_source", code), ("utm_medium", tracking.utm.medium)]
-        if tracking.utm.campaign is not None:
-            params.append(("utm_campaign", tracking.utm.campaign))
+    if param is None:
+        assert medium is not None
+        params = [("utm_source", code), ("utm_medium", medium)]
+        if campaign is not None:
+            params.append(("utm_campaign", campaign))
     else:
-        params = [(tracking.param, code)]
+        params = [(param, code)]
     return _join(parts, netloc, _set_params(parts.query, params), url)
 
 

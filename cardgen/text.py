@@ -53,7 +53,9 @@ def _atkinson_dir() -> Path:
     return Path(pkg.ROOT) / "files"
 
 
+@functools.lru_cache(maxsize=1)
 def _builtin_paths() -> dict[str, tuple[Path, Path]]:
+    # The package's own font files do not move while it runs; every card asks.
     files = _atkinson_dir()
     return {
         DEFAULT_FONT: (
