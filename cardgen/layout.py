@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -426,7 +426,8 @@ def _element_plan_holding(env: _Env, name: str, width: float, scale: float
             if span.holds(width):
                 return plan, span
     span = _Span()
-    made: _Plan = _SlotsPlan(_element_slots(env, name, width, scale, span))
+    slots = _element_slots(env, name, width, scale, span)
+    made: _Plan = _SlotsPlan(slots, placed=None if any(s.logo for s in slots) else {})
     if fits is None:
         if len(_PLAN_CACHE) >= _CACHE_SIZE:
             _PLAN_CACHE.clear()
@@ -552,11 +553,29 @@ class _Plan:
 class _SlotsPlan(_Plan):
     slots: list[_Slot]
     height: float = 0.0
+    #: the items placed before, by where and in what context; only on kept text plans,
+    #: which a batch places at the same spot card after card (no logo slots: see `place`)
+    placed: dict[tuple[float, float, float, int], tuple[Item, ...]] | None = field(
+        default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.height = sum(s.height for s in self.slots)
 
     def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        # Items are frozen, so cards placed alike share them. Lines and rules depend only on
+        # the spot and on the context (colours, fonts, side); a logo slot would depend on
+        # the card's logo, and kept text plans have none.
+        if self.placed is None:
+            return self._place(env, x, y, w)
+        key = (x, y, w, env.context)
+        found = self.placed.get(key)
+        if found is None:
+            if len(self.placed) >= 16:
+                self.placed.clear()
+            found = self.placed[key] = tuple(self._place(env, x, y, w))
+        return list(found)
+
+    def _place(self, env: _Env, x: float, y: float, w: float) -> list[Item]:
         items: list[Item] = []
         top = y
         for slot in self.slots:
