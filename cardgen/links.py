@@ -128,9 +128,9 @@ def tracked_url(url: str, tracking: Tracking, code: str) -> str:
     return _tracked(url.strip(), tracking.param, None, None, code)
 
 
-# A card's payload is asked for more than once in a row (checked, then laid out); a few
-# recent ones are enough, and a batch of unique codes must not pile them up.
-@functools.lru_cache(maxsize=64)
+# A card's payload is asked for several times (its QR code encoded ahead with the whole
+# batch's, its length checked, then laid out); bounded, as a batch of unique codes grows.
+@functools.lru_cache(maxsize=4096)
 def _tracked(url: str, param: str | None, medium: str | None, campaign: str | None,
              code: str) -> str:
     parts, netloc = _split(url)
