@@ -489,7 +489,11 @@ def _helplines_plan_holding(env: _Env, width: float, scale: float
     st = env.styles
     gap = _gap(env, scale) * 2
     best: _Plan | None = None
-    failure: _NoFit | None = None
+    # What the first failure said, not the exception itself: an exception kept in a local
+    # of the frame it passed through is a reference cycle (exception, traceback, frame)
+    # that holds every frame of the call and its locals until the garbage collector runs.
+    failure: tuple[float, float, list[tuple[str, float]], float,
+                   tuple[str, str, DocPath, float, float] | None] | None = None
     count = len(env.helplines)
     holds = _BlockHolds(gap, st.helpline_column_min, [])
     for columns in range(1, min(st.helpline_columns, count) + 1):
@@ -505,14 +509,14 @@ def _helplines_plan_holding(env: _Env, width: float, scale: float
             plans = [_SlotsPlan(_helpline_slots(env, col_w, scale, g, spans)) for g in groups]
         except _NoFit as fail:
             holds.failed = True
-            failure = failure or fail
+            failure = failure or (fail.width, fail.height, fail.parts, fail.gaps, fail.token)
             continue
         plan: _Plan = plans[0] if len(plans) == 1 else _ColumnsPlan(plans, gap)
         if best is None or plan.height < best.height - _EPS:
             best = plan
     if best is None:
         assert failure is not None
-        raise failure
+        raise _NoFit(*failure)
     return best, holds
 
 

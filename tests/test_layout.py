@@ -3,6 +3,7 @@ leaves the safe area, and what does not fit is an error that says where and how 
 
 from __future__ import annotations
 
+import gc
 import itertools
 from pathlib import Path
 from typing import Any
@@ -389,3 +390,21 @@ def test_a_batch_laid_out_from_warm_caches_matches_every_card_fitted_afresh(
     assert warm == afresh
     assert any(face is not None for card in afresh for face, _ in card)
     assert any(face is None for card in afresh for face, _ in card) == (size == (60.0, 40.0))
+
+
+def test_a_card_whose_first_qr_size_fails_leaves_no_garbage_cycles() -> None:
+    # Regression: the helplines kept their first failure (an exception) in a local, and
+    # the exception's traceback held that frame: every card of a batch left its whole call
+    # stack as garbage for the collector (200 objects a card, a tenth of the layout time).
+    size = (85.0, 54.0)  # the largest QR side leaves the column too narrow for the number
+    first = _school("Lead 1 (safeguarding lead)", "020 7946 0001")
+    second = _school("Lead 2 (safeguarding lead)", "020 7946 0002")
+    lay(first, "front", "classic", size)
+    gc.collect()
+    gc.disable()
+    try:
+        laid_out, _ = lay(second, "front", "classic", size)
+        assert laid_out is not None
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
