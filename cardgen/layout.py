@@ -22,9 +22,9 @@ font or a fallback font (CG610, naming what to install), text contrast against t
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -54,7 +54,7 @@ from cardgen.text import (
     shaped_extents,
     text_width_mm,
     wrap_shaped_text,
-    wrap_tokens,
+    wrap_tokens_span,
 )
 from cardgen.units import BLACK, Colour, contrast_ratio
 
@@ -127,6 +127,9 @@ class _Env:
     helplines: list[tuple[str, Helpline]]
     qr: QrCode | None
     logo: tuple[Path, float] | None  # path, width / height
+    #: small stand-in for everything besides the text that fitting text reads (side, design,
+    #: fonts, colours, language): keeps the keys of the fitting caches cheap to hash
+    context: int = 0
 
     @property
     def styles(self) -> Styles:
@@ -178,13 +181,21 @@ def _size(style: TextStyle, scale: float) -> float:
 
 
 def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, width: float,
-                scale: float, field_name: str, path: DocPath) -> list[_Slot]:
+                scale: float, field_name: str, path: DocPath, span: _Span | None = None
+                ) -> list[_Slot]:
+    """The lines of `tokens` wrapped to `width`. With `span`, narrows it to the widths
+    that wrap the same (see `_Span`)."""
     size = _size(style, scale)
     font = env.font(style)
     joined = " ".join(tokens)
     if needs_shaping(joined, font, env.language):
+        if span is not None:
+            span.exact = width
         return _shaped_slots(env, element, joined, style, width, size, field_name, path)
-    lines = wrap_tokens(tokens, font, size, width)
+    lines, low, high = wrap_tokens_span(tokens, font, size, width)
+    if span is not None:
+        span.low = max(span.low, low)
+        span.high = min(span.high, high)
     if lines is None:
         wide = next(t for t in tokens if text_width_mm(t, font, size) > width + 1e-9)
         raise _NoFit(width, 0.0, [], 0.0,
@@ -242,7 +253,7 @@ def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, floa
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
-                     scale: float) -> list[_Slot]:
+                     scale: float, span: _Span | None = None) -> list[_Slot]:
     slots: list[_Slot] = []
     path: DocPath = (env.side, element)
     for paragraph in text.split("\n"):
@@ -250,7 +261,7 @@ def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width
         if not words:
             continue
         slots += _text_slots(env, element, words, style, width, scale,
-                             f"{env.side}.{element}", path)
+                             f"{env.side}.{element}", path, span)
     return slots
 
 
@@ -270,95 +281,243 @@ def _number_lines(helpline: Helpline) -> list[tuple[str, list[str], list[str]]]:
 
 
 def _helpline_slots(env: _Env, width: float, scale: float,
-                    helplines: list[tuple[str, Helpline]]) -> list[_Slot]:
+                    helplines: list[tuple[str, Helpline]],
+                    spans: list[_Span] | None = None) -> list[_Slot]:
     st = env.styles
     slots: list[_Slot] = []
     for index, (hid, helpline) in enumerate(helplines):
         if index:
             slots.append(_Slot(st.helpline_gap * max(0.5, scale)))
-        base = f"{env.side}.helplines.{hid}"
-        slots += _text_slots(env, "helplines", helpline.name.split(), st.helpline_name, width,
-                             scale, f"{base}.name", ("helplines", hid, "name"))
-        for key, words, number in _number_lines(helpline):
-            path: DocPath = ("helplines", hid, key)
-            if words:
-                slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
-                                     f"{base}.{key}", path)
-            slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
-                                 f"{base}.{key}", path)
-        if helpline.hours:
-            slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
-                                 width, scale, f"{base}.hours", ("helplines", hid, "hours"))
+        entry, span = _entry_slots(env, hid, helpline, width, scale)
+        slots += entry
+        if spans is not None:
+            spans.append(span)
     return slots
 
 
-def _write_in_slots(env: _Env, width: float, scale: float) -> list[_Slot]:
+@dataclass
+class _Span:
+    """The column widths w that give the same lines as the width they were wrapped to:
+    `low <= w + 1e-9` and not `high <= w + 1e-9` (the comparisons the greedy wrap makes),
+    or exactly `exact` for shaped text, whose wrap does not say."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    exact: float | None = None
+
+    def holds(self, width: float) -> bool:
+        if self.exact is not None:
+            return width == self.exact
+        limit = width + 1e-9
+        return self.low <= limit and not self.high <= limit
+
+
+@dataclass(frozen=True)
+class _TooWide:
+    """An entry that does not fit its column: the word or number wider than it."""
+
+    token: tuple[str, str, DocPath, float, float]
+
+
+# Fitted helplines, one entry at a time: in a batch usually one entry (the school's own
+# contact) differs between variants while the others are the same on every card, and the
+# QR side search fits the column at several nearby widths per card, which mostly wrap the
+# same: each entry keeps its few spans of widths, not one fit per width.
+_ENTRY_CACHE: dict[tuple[object, ...], list[tuple[_Span, tuple[_Slot, ...] | _TooWide]]] = {}
+_CACHE_SIZE = 16384
+_SPANS_PER_ENTRY = 8
+
+
+def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: float
+                 ) -> tuple[tuple[_Slot, ...], _Span]:
+    key = (env.context, hid, helpline.name, helpline.phone, helpline.sms, helpline.sms_body,
+           helpline.whatsapp, helpline.hours, scale)
+    fits = _ENTRY_CACHE.get(key)
+    if fits is not None:
+        for span, found in fits:
+            if span.holds(width):
+                if isinstance(found, _TooWide):
+                    raise _NoFit(width, 0.0, [], 0.0, found.token)
+                return found, span
+    span = _Span()
+    try:
+        slots = tuple(_fit_entry(env, hid, helpline, width, scale, span))
+    except _NoFit as fail:
+        # Only a word or number wider than the column stops an entry (`_text_slots`); at
+        # the widths of the span it is the same one, so the failure is kept too.
+        assert fail.token is not None and fail.width == width and not fail.parts
+        _keep_entry(key, fits, span, _TooWide(fail.token))
+        raise
+    _keep_entry(key, fits, span, slots)
+    return slots, span
+
+
+def _keep_entry(key: tuple[object, ...],
+                fits: list[tuple[_Span, tuple[_Slot, ...] | _TooWide]] | None, span: _Span,
+                kept: tuple[_Slot, ...] | _TooWide) -> None:
+    if fits is None:
+        if len(_ENTRY_CACHE) >= _CACHE_SIZE:
+            _ENTRY_CACHE.clear()
+        fits = _ENTRY_CACHE[key] = []
+    if len(fits) >= _SPANS_PER_ENTRY:
+        del fits[0]
+    fits.append((span, kept))
+
+
+def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: float,
+               span: _Span) -> list[_Slot]:
+    st = env.styles
+    slots: list[_Slot] = []
+    base = f"{env.side}.helplines.{hid}"
+    slots += _text_slots(env, "helplines", helpline.name.split(), st.helpline_name, width,
+                         scale, f"{base}.name", ("helplines", hid, "name"), span)
+    for key, words, number in _number_lines(helpline):
+        path: DocPath = ("helplines", hid, key)
+        if words:
+            slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
+                                 f"{base}.{key}", path, span)
+        slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
+                             f"{base}.{key}", path, span)
+    if helpline.hours:
+        slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
+                             width, scale, f"{base}.hours", ("helplines", hid, "hours"), span)
+    return slots
+
+
+def _write_in_slots(env: _Env, width: float, scale: float, span: _Span | None = None
+                    ) -> list[_Slot]:
     label = _face_text(env.face, "write_in") or ""
-    slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale)
+    slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale, span)
     rule_h = RULE_PT * _PT_MM
     return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
 
 
-_PLAN_CACHE: dict[tuple[object, ...], _Plan] = {}
+_PLAN_CACHE: dict[tuple[object, ...], list[tuple[_Span, _Plan]]] = {}
 _TEXT_ELEMENTS = frozenset({"title", "text", "footer", "write_in"})
 
 
-def _plan_key(env: _Env, name: str, width: float, scale: float) -> tuple[object, ...] | None:
-    """What a text or helplines element's plan depends on. In a batch the same title, text
-    and helplines are fitted at the same widths and scales on every card, so their plans
-    are worth keeping; QR codes and logos differ and are cheap."""
-    if name == "helplines":
-        content: object = tuple((hid, h.model_dump_json()) for hid, h in env.helplines)
-    elif name in _TEXT_ELEMENTS:
-        content = _face_text(env.face, name)
-    else:
-        return None
-    return (name, content, width, scale, env.side, env.design.name, env.design.source,
-            env.fonts, env.ink, env.accent, env.language)
+class _Holds:
+    """Says whether a plan made at one width is the plan at another width."""
+
+    def holds(self, width: float) -> bool:
+        raise NotImplementedError
+
+
+_ANY_WIDTH = _Span()  # a logo does not depend on the width
 
 
 def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
-    key = _plan_key(env, name, width, scale)
-    if key is not None and (hit := _PLAN_CACHE.get(key)) is not None:
-        return hit
-    plan: _Plan
+    return _element_plan_holding(env, name, width, scale)[0]
+
+
+def _element_plan_holding(env: _Env, name: str, width: float, scale: float
+                          ) -> tuple[_Plan, _Span | _Holds]:
+    """The element's plan at `width`, and the widths it is also the plan at. In a batch the
+    same title and text are fitted on every card, so their plans are kept by the spans of
+    widths that wrap them the same; helplines are kept entry by entry (`_entry_slots`)."""
     if name == "helplines":
-        plan = _helplines_plan(env, width, scale)
-    else:
-        plan = _SlotsPlan(_element_slots(env, name, width, scale))
-    if key is not None:
-        if len(_PLAN_CACHE) >= 16384:
+        return _helplines_plan_holding(env, width, scale)
+    if name not in _TEXT_ELEMENTS:
+        return _SlotsPlan(_element_slots(env, name, width, scale)), _ANY_WIDTH
+    key = (env.context, name, _face_text(env.face, name), scale)
+    fits = _PLAN_CACHE.get(key)
+    if fits is not None:
+        for span, plan in fits:
+            if span.holds(width):
+                return plan, span
+    span = _Span()
+    slots = _element_slots(env, name, width, scale, span)
+    made: _Plan = _SlotsPlan(slots, placed=None if any(s.logo for s in slots) else {})
+    if fits is None:
+        if len(_PLAN_CACHE) >= _CACHE_SIZE:
             _PLAN_CACHE.clear()
-        _PLAN_CACHE[key] = plan
-    return plan
+        fits = _PLAN_CACHE[key] = []
+    if len(fits) >= _SPANS_PER_ENTRY:
+        del fits[0]
+    fits.append((span, made))
+    return made, span
+
+
+# Context ids are never reused, so dropping the table (to bound it) cannot make an old
+# cache entry answer for a new context.
+_CONTEXTS: dict[tuple[object, ...], int] = {}
+_CONTEXT_IDS = itertools.count(1)
+
+
+def _context_id(side: Side, design: Design, fonts: FontFamily, ink: Colour, accent: Colour,
+                language: str) -> int:
+    key = (side, design.name, design.source, fonts, ink, accent, language)
+    found = _CONTEXTS.get(key)
+    if found is None:
+        if len(_CONTEXTS) >= 1024:
+            _CONTEXTS.clear()
+        found = _CONTEXTS[key] = next(_CONTEXT_IDS)
+    return found
+
+
+@dataclass
+class _BlockHolds(_Holds):
+    """The widths at which the helplines block makes the same choices: each column count
+    is tried or stops the search as before, and every entry wraps the same in its column.
+    A block where an entry did not fit holds at no other width."""
+
+    gap: float
+    column_min: float
+    tried: list[tuple[int, bool, list[_Span]]]
+    failed: bool = False
+
+    def holds(self, width: float) -> bool:
+        if self.failed:
+            return False
+        for columns, stopped, spans in self.tried:
+            col_w = (width - self.gap * (columns - 1)) / columns
+            if (columns > 1 and col_w < self.column_min) != stopped:
+                return False
+            if not all(span.holds(col_w) for span in spans):
+                return False
+        return True
 
 
 def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
+    return _helplines_plan_holding(env, width, scale)[0]
+
+
+def _helplines_plan_holding(env: _Env, width: float, scale: float
+                            ) -> tuple[_Plan, _BlockHolds]:
     """The helplines in as many side-by-side columns (up to the design's limit, each at
     least its minimum width) as make the block shortest; fewer columns on a tie."""
     st = env.styles
     gap = _gap(env, scale) * 2
     best: _Plan | None = None
-    failure: _NoFit | None = None
+    # What the first failure said, not the exception itself: an exception kept in a local
+    # of the frame it passed through is a reference cycle (exception, traceback, frame)
+    # that holds every frame of the call and its locals until the garbage collector runs.
+    failure: tuple[float, float, list[tuple[str, float]], float,
+                   tuple[str, str, DocPath, float, float] | None] | None = None
     count = len(env.helplines)
+    holds = _BlockHolds(gap, st.helpline_column_min, [])
     for columns in range(1, min(st.helpline_columns, count) + 1):
         col_w = (width - gap * (columns - 1)) / columns
         if columns > 1 and col_w < st.helpline_column_min:
+            holds.tried.append((columns, True, []))
             break
         per = math.ceil(count / columns)
         groups = [env.helplines[i:i + per] for i in range(0, count, per)]
+        spans: list[_Span] = []
+        holds.tried.append((columns, False, spans))
         try:
-            plans = [_SlotsPlan(_helpline_slots(env, col_w, scale, g)) for g in groups]
+            plans = [_SlotsPlan(_helpline_slots(env, col_w, scale, g, spans)) for g in groups]
         except _NoFit as fail:
-            failure = failure or fail
+            holds.failed = True
+            failure = failure or (fail.width, fail.height, fail.parts, fail.gaps, fail.token)
             continue
         plan: _Plan = plans[0] if len(plans) == 1 else _ColumnsPlan(plans, gap)
         if best is None or plan.height < best.height - _EPS:
             best = plan
     if best is None:
         assert failure is not None
-        raise failure
-    return best
+        raise _NoFit(*failure)
+    return best, holds
 
 
 def _gap(env: _Env, scale: float) -> float:
@@ -366,14 +525,15 @@ def _gap(env: _Env, scale: float) -> float:
     return env.design.gap * max(0.5, scale)
 
 
-def _element_slots(env: _Env, name: str, width: float, scale: float) -> list[_Slot]:
+def _element_slots(env: _Env, name: str, width: float, scale: float,
+                   span: _Span | None = None) -> list[_Slot]:
     if name == "write_in":
-        return _write_in_slots(env, width, scale)
+        return _write_in_slots(env, width, scale, span)
     if name == "logo":
         return [_Slot(env.styles.logo_height, logo=True)]
     text = _face_text(env.face, name) or ""
     style = env.styles.text_style(name)
-    slots = _paragraph_slots(env, name, text, style, width, scale)
+    slots = _paragraph_slots(env, name, text, style, width, scale, span)
     if name == "title" and env.styles.title_rule > 0:
         thickness = env.styles.title_rule_pt * _PT_MM
         slots += [_Slot(thickness * 2.5), _Slot(thickness, rule=True,
@@ -397,11 +557,29 @@ class _Plan:
 class _SlotsPlan(_Plan):
     slots: list[_Slot]
     height: float = 0.0
+    #: the items placed before, by where and in what context; only on kept text plans,
+    #: which a batch places at the same spot card after card (no logo slots: see `place`)
+    placed: dict[tuple[float, float, float, int], tuple[Item, ...]] | None = field(
+        default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.height = sum(s.height for s in self.slots)
 
     def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        # Items are frozen, so cards placed alike share them. Lines and rules depend only on
+        # the spot and on the context (colours, fonts, side); a logo slot would depend on
+        # the card's logo, and kept text plans have none.
+        if self.placed is None:
+            return self._place(env, x, y, w)
+        key = (x, y, w, env.context)
+        found = self.placed.get(key)
+        if found is None:
+            if len(self.placed) >= 16:
+                self.placed.clear()
+            found = self.placed[key] = tuple(self._place(env, x, y, w))
+        return list(found)
+
+    def _place(self, env: _Env, x: float, y: float, w: float) -> list[Item]:
         items: list[Item] = []
         top = y
         for slot in self.slots:
@@ -528,17 +706,6 @@ def _present_blocks(env: _Env, blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _plan_column(env: _Env, names: Sequence[str], w: float, h: float, scale: float) -> _StackPlan:
-    """A stack of text-like elements with no QR code in it."""
-    gap = _gap(env, scale)
-    plans: list[_Plan] = [_element_plan(env, n, w, scale) for n in names]
-    stack = _StackPlan(plans, gap)
-    if stack.height > h + _EPS:
-        raise _NoFit(w, h, [(n, p.height) for n, p in zip(names, plans, strict=True)],
-                     gap * max(0, len(plans) - 1))
-    return stack
-
-
 def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
               qr_need: float) -> _RowPlan:
     assert env.qr is not None
@@ -549,27 +716,47 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
         raise _NoFit(w, h, [("qr", qr_need)], 0.0)
     need = min(qr_need, cap)
 
-    def attempt(side: float) -> _RowPlan:
-        column = _plan_column(env, names, w - side - gap, h, scale)
-        return _RowPlan(_QrPlan(side), column, block.row.qr_left, gap)
+    # The search tries nearby widths, which mostly wrap every element the same: a column
+    # made before is the column again wherever all its elements' plans hold.
+    made: list[tuple[list[_Span | _Holds], _StackPlan, list[tuple[str, float]], float]] = []
 
-    try:
-        return attempt(cap)
-    except _NoFit:
-        if need >= cap - _EPS:
-            raise
-    best = attempt(need)  # raises when even the smallest acceptable code leaves no room
+    def column_at(width: float) -> tuple[_StackPlan, list[tuple[str, float]], float]:
+        found = next((m for m in made if all(v.holds(width) for v in m[0])), None)
+        if found is None:
+            planned = [_element_plan_holding(env, n, width, scale) for n in names]
+            found = ([v for _, v in planned], _StackPlan([p for p, _ in planned], gap),
+                     [(n, p.height) for n, (p, _) in zip(names, planned, strict=True)],
+                     gap * max(0, len(planned) - 1))
+            made.append(found)
+        return found[1], found[2], found[3]
+
+    def fits(side: float) -> bool:
+        try:
+            return column_at(w - side - gap)[0].height <= h + _EPS
+        except _NoFit:
+            return False
+
+    def attempt(side: float) -> _RowPlan:
+        width = w - side - gap
+        stack, parts, gaps = column_at(width)
+        if stack.height > h + _EPS:
+            raise _NoFit(width, h, list(parts), gaps)
+        return _RowPlan(_QrPlan(side), stack, block.row.qr_left, gap)
+
+    if fits(cap) or need >= cap - _EPS:
+        return attempt(cap)  # raises when the code does not fit at its largest
+    if not fits(need):
+        attempt(need)  # raises: even the smallest acceptable code leaves no room
     lo, hi = need, cap
     # Five halvings find the QR side to 1/32 of the range (under 0.3 mm on a business
     # card); each more costs a column layout per card, which a batch pays a thousand times.
     for _ in range(5):
         mid = (lo + hi) / 2
-        try:
-            best = attempt(mid)
+        if fits(mid):
             lo = mid
-        except _NoFit:
+        else:
             hi = mid
-    return best
+    return attempt(lo)
 
 
 def _plan_face(env: _Env, blocks: list[Block], w: float, h: float, scale: float,
@@ -831,6 +1018,8 @@ def _resolve_helplines(spec: CardSpec, side: Side, face: Face, face_design: Face
 
 _LAYOUT_CACHE: dict[tuple[object, ...], tuple[FaceLayout | None, tuple[Problem, ...]]] = {}
 _LAYOUT_CACHE_SIZE = 4096
+#: QR payloads laid out before; a face can be in the cache only with one of these (or none)
+_PAYLOADS_SEEN: set[str] = set()
 
 
 def _layout_key(spec: CardSpec, side: Side, design: Design, fonts: FontFamily, card_w: float,
@@ -861,6 +1050,15 @@ def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily
     immutable, so a face laid out before is returned from a cache."""
     if (spec.front if side == "front" else spec.back) is None:
         return None, []
+    if qr_payload is not None and qr_payload not in _PAYLOADS_SEEN:
+        # A batch of tracked links has a new payload on every card: no face with it can be
+        # in the cache, so it is laid out without spelling out the cache key. A payload
+        # seen again is kept from its second card on.
+        if len(_PAYLOADS_SEEN) >= _LAYOUT_CACHE_SIZE:
+            _PAYLOADS_SEEN.clear()
+        _PAYLOADS_SEEN.add(qr_payload)
+        return _layout_face(spec, side, design=design, fonts=fonts, card_w=card_w,
+                            card_h=card_h, qr_payload=qr_payload, base_dir=base_dir)
     key = _layout_key(spec, side, design, fonts, card_w, card_h, qr_payload, base_dir)
     hit = _LAYOUT_CACHE.get(key)
     if hit is None:
@@ -910,7 +1108,8 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
 
     colours = spec.card.colours
     env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
-               helplines, code, logo)
+               helplines, code, logo,
+               _context_id(side, design, fonts, colours.ink, colours.accent, spec.language))
 
     for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
         given = getattr(face, name) is not None

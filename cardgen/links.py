@@ -122,19 +122,36 @@ def tracked_url(url: str, tracking: Tracking, code: str) -> str:
     Param mode: `?b=<code>` (tracking.param). UTM mode: utm_source=<code>, utm_medium,
     and utm_campaign when set. A parameter already in the URL has its value replaced.
     """
-    url = url.strip()
+    utm = tracking.utm
+    if utm is not None:
+        return _tracked(url.strip(), None, utm.medium, utm.campaign, code)
+    return _tracked(url.strip(), tracking.param, None, None, code)
+
+
+# A card's payload is asked for several times (its QR code encoded ahead with the whole
+# batch's, its length checked, then laid out); bounded, as a batch of unique codes grows.
+@functools.lru_cache(maxsize=4096)
+def _tracked(url: str, param: str | None, medium: str | None, campaign: str | None,
+             code: str) -> str:
+    parts, netloc = _split(url)
+    if param is None:
+        assert medium is not None
+        params = [("utm_source", code), ("utm_medium", medium)]
+        if campaign is not None:
+            params.append(("utm_campaign", campaign))
+    else:
+        params = [(param, code)]
+    return _join(parts, netloc, _set_params(parts.query, params), url)
+
+
+# A batch tracks the same link with a thousand codes: the address is taken apart once.
+@functools.lru_cache(maxsize=256)
+def _split(url: str) -> tuple[SplitResult, str]:
     parts = urlsplit(url)
     try:
-        netloc = _ascii_netloc(parts)
+        return parts, _ascii_netloc(parts)
     except UnicodeError as e:
         raise ValueError(f"the host of '{url}' cannot be encoded: {e}") from None
-    if tracking.utm is not None:
-        params = [("utm_source", code), ("utm_medium", tracking.utm.medium)]
-        if tracking.utm.campaign is not None:
-            params.append(("utm_campaign", tracking.utm.campaign))
-    else:
-        params = [(tracking.param, code)]
-    return _join(parts, netloc, _set_params(parts.query, params), url)
 
 
 def link_payload(link: Link, tracking: Tracking, code: str) -> str:
@@ -207,6 +224,12 @@ def _check_url(lid: str, url: str) -> list[Problem]:
     return problems
 
 
+@functools.lru_cache(maxsize=1024)
+def _url_problems(lid: str, url: str) -> tuple[Problem, ...]:
+    # Every variant of a batch has the same links.
+    return tuple(_check_url(lid, url))
+
+
 def check_links(spec: CardSpec, *, code: str | None = None) -> list[Problem]:
     """Every problem with the card's links, and with the length of each QR payload.
 
@@ -216,7 +239,7 @@ def check_links(spec: CardSpec, *, code: str | None = None) -> list[Problem]:
     problems: list[Problem] = []
     bad_links: set[str] = set()
     for lid, link in spec.links.items():
-        found = _check_url(lid, link.url)
+        found = list(_url_problems(lid, link.url))
         if any(p.severity == "error" for p in found):
             bad_links.add(lid)
         problems.extend(found)

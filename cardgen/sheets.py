@@ -36,7 +36,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -553,6 +553,8 @@ def _shift(slot: Slot, by: tuple[float, float]) -> Slot:
                 slot.rotation)
 
 
+# Pure, and asked the same for every variant of a batch; sheets and geometries are frozen.
+@lru_cache(maxsize=256)
 def plan_sheet(sheet: Sheet, card_w: float, card_h: float, *, duplex: str,
                offset: tuple[float, float] = (0.0, 0.0),
                back_offset: tuple[float, float] = (0.0, 0.0),

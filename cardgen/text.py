@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,9 @@ def _atkinson_dir() -> Path:
     return Path(pkg.ROOT) / "files"
 
 
+@functools.lru_cache(maxsize=1)
 def _builtin_paths() -> dict[str, tuple[Path, Path]]:
+    # The package's own font files do not move while it runs; every card asks.
     files = _atkinson_dir()
     return {
         DEFAULT_FONT: (
@@ -211,6 +214,52 @@ def _wrap_tokens(tokens: tuple[str, ...], font: FontRef, size_pt: float,
     return tuple(lines)
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _units(text: str, path: Path) -> int:
+    m = _metrics(path)
+    return sum(m.advances.get(ord(c), m.default_advance) for c in text)
+
+
+def wrap_tokens_span(tokens: Sequence[str], font: FontRef, size_pt: float, width_mm: float
+                     ) -> tuple[tuple[str, ...] | None, float, float]:
+    """`wrap_tokens` (as a tuple) and the span of widths that wrap the same: (lines, low,
+    high) where every width w with `low <= w + 1e-9` and not `high <= w + 1e-9` gives the
+    same lines (low is -inf and high inf when nothing bounds them). Each decision of the
+    greedy wrap is one such comparison of a measured width with the column width, and the
+    same decisions give the same lines; so a layout that tries many widths for one text
+    (the QR side search) wraps it once. Widths are whole font units summed, turned into
+    millimetres as `text_width_mm` does, so every comparison matches its own exactly."""
+    m = _metrics(font.path)
+    mm = MM_PER_UNIT["pt"]
+    limit = width_mm + 1e-9
+    low, high = -math.inf, math.inf
+    space = _units(" ", font.path)
+    lines: list[str] = []
+    current = ""
+    current_units = 0
+    for token in tokens:
+        units = _units(token, font.path)
+        token_w = units * size_pt / m.upem * mm
+        if token_w > limit:
+            return None, low, min(high, token_w)
+        low = max(low, token_w)
+        if not current:
+            current, current_units = token, units
+            continue
+        joined = current_units + space + units
+        joined_w = joined * size_pt / m.upem * mm
+        if joined_w <= limit:
+            low = max(low, joined_w)
+            current, current_units = f"{current} {token}", joined
+        else:
+            high = min(high, joined_w)
+            lines.append(current)
+            current, current_units = token, units
+    if current:
+        lines.append(current)
+    return tuple(lines), low, high
+
+
 def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str] | None:
     """Greedy word wrap to `width_mm`, keeping the writer's own line breaks; None if a
     single word does not fit the width."""
@@ -232,12 +281,28 @@ def wrap(text: str, font: FontRef, size_pt: float, width_mm: float) -> list[str]
 _PLAIN_SCRIPTS = frozenset({"Latin", "Common", "Inherited"})
 
 
-@functools.lru_cache(maxsize=65536)
 def needs_shaping(text: str, font: FontRef, language: str = "en") -> bool:
     """True when `text` cannot be set by the plain path: a letter outside Latin (Arabic,
     Bengali, Gurmukhi ... need HarfBuzz), right-to-left text, or a character the card's font
     lacks (a fallback font must print it). Pure Latin text in the card's font stays on the
     plain path, which is many times faster for batches of thousands of cards."""
+    if text.isascii():
+        # Every ASCII character is of the Latin or Common script, so only a glyph missing
+        # from the font sends it to HarfBuzz; a batch's names and numbers are answered here
+        # without filling the cache below with one-off texts.
+        return not _ascii_missing(font.path).isdisjoint(text)
+    return _needs_shaping(text, font, language)
+
+
+@functools.lru_cache(maxsize=32)
+def _ascii_missing(path: Path) -> frozenset[str]:
+    m = _metrics(path)
+    return frozenset(chr(cp) for cp in range(128)
+                     if chr(cp) not in "\n\r\t " and cp not in m.advances)
+
+
+@functools.lru_cache(maxsize=65536)
+def _needs_shaping(text: str, font: FontRef, language: str) -> bool:
     m = _metrics(font.path)
     for c in text:
         cp = ord(c)

@@ -3,6 +3,7 @@ leaves the safe area, and what does not fit is an error that says where and how 
 
 from __future__ import annotations
 
+import gc
 import itertools
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from ruamel.yaml import YAML
 
+from cardgen import layout as layout_module
 from cardgen.designs import Design, load_design
 from cardgen.errors import Problem
 from cardgen.layout import item_box, layout_face
@@ -335,3 +337,74 @@ def test_any_custom_size_either_lays_out_soundly_or_says_why(w: float, h: float,
         assert_sound(layout, load_design(design, EXAMPLES))
         assert all(isinstance(i, TextItem | QrItem | RuleItem | ImageItem)
                    for i in layout.items)
+
+
+def _forget() -> None:
+    """Forget every fitted text, helpline entry and face, as a fresh process would."""
+    layout_module._ENTRY_CACHE.clear()
+    layout_module._PLAN_CACHE.clear()
+    layout_module._LAYOUT_CACHE.clear()
+    layout_module._PAYLOADS_SEEN.clear()
+
+
+def _school(lead: str, phone: str) -> CardSpec:
+    data = raw_example("schools-batch.yaml")
+    data["helplines"]["dsl"] = {"name": lead, "phone": phone}
+    return spec_of(data)
+
+
+BATCH_LEADS = [
+    ("Lead 1 (safeguarding lead)", "020 7946 0001"),
+    ("Ms A. Okonkwo-Harrington, designated safeguarding lead", "020 7946 0002"),
+    ("Mr B. Li", "0161 496 0003"),
+    ("Lead 1000 (safeguarding lead)", "020 7946 1000"),
+    ("Our school's safeguarding team (ask at reception)", "+44 20 7946 0004"),
+    ("Lead 1 (safeguarding lead)", "020 7946 0001"),  # the first again: all from cache
+]
+
+
+def _batch(size: tuple[float, float]) -> list[list[tuple[FaceLayout | None, list[Problem]]]]:
+    cards = []
+    for index, (lead, phone) in enumerate(BATCH_LEADS):
+        spec = _school(lead, phone)
+        payload = PAYLOADS["schools-batch.yaml"] + str(index)
+        cards.append([lay(spec, side, "classic", size, payload) for side in ("front", "back")])
+    return cards
+
+
+@pytest.mark.parametrize("size", [(85.0, 54.0), (70.0, 45.0), (54.0, 85.0), (60.0, 40.0)])
+def test_a_batch_laid_out_from_warm_caches_matches_every_card_fitted_afresh(
+        size: tuple[float, float], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression guard for the batch caches (helplines kept entry by entry over spans of
+    # widths, texts by span, the QR side search reusing columns): after many other cards a
+    # card must come out exactly as when every text is wrapped afresh at every width tried,
+    # failures (CG710) included.
+    _forget()
+    warm = _batch(size)
+    with monkeypatch.context() as patched:
+        patched.setattr(layout_module._Span, "holds", lambda self, width: False)
+        patched.setattr(layout_module._BlockHolds, "holds", lambda self, width: False)
+        _forget()
+        afresh = _batch(size)
+    _forget()
+    assert warm == afresh
+    assert any(face is not None for card in afresh for face, _ in card)
+    assert any(face is None for card in afresh for face, _ in card) == (size == (60.0, 40.0))
+
+
+def test_a_card_whose_first_qr_size_fails_leaves_no_garbage_cycles() -> None:
+    # Regression: the helplines kept their first failure (an exception) in a local, and
+    # the exception's traceback held that frame: every card of a batch left its whole call
+    # stack as garbage for the collector (200 objects a card, a tenth of the layout time).
+    size = (85.0, 54.0)  # the largest QR side leaves the column too narrow for the number
+    first = _school("Lead 1 (safeguarding lead)", "020 7946 0001")
+    second = _school("Lead 2 (safeguarding lead)", "020 7946 0002")
+    lay(first, "front", "classic", size)
+    gc.collect()
+    gc.disable()
+    try:
+        laid_out, _ = lay(second, "front", "classic", size)
+        assert laid_out is not None
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

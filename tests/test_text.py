@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import shutil
 from pathlib import Path
 
@@ -16,8 +17,11 @@ from cardgen.text import (
     builtin_fonts,
     load_font_family,
     missing_characters,
+    needs_shaping,
     text_width_mm,
     wrap,
+    wrap_tokens,
+    wrap_tokens_span,
 )
 
 FAMILY = load_font_family("Atkinson Hyperlegible", Path("."))
@@ -158,3 +162,37 @@ def test_unknown_font_name_is_cg603_listing_built_in_fonts() -> None:
 
 def test_font_name_is_case_insensitive() -> None:
     assert load_font_family("atkinson hyperlegible", Path(".")) == FAMILY
+
+
+@given(words=st.lists(WORDS, min_size=1, max_size=12), width=st.floats(5, 80),
+       other=st.floats(5, 80), size=st.sampled_from([6.0, 8.0, 9.5, 13.0]))
+@settings(max_examples=300, deadline=None)
+def test_wrap_span_says_which_other_widths_wrap_the_same(words: list[str], width: float,
+                                                         other: float, size: float) -> None:
+    lines, low, high = wrap_tokens_span(words, REGULAR, size, width)
+    assert lines == (None if (plain := wrap_tokens(words, REGULAR, size, width)) is None
+                     else tuple(plain))
+    # The span holds the width asked for, and every width in it wraps the same.
+    assert low <= width + 1e-9 < high
+    same = low <= other + 1e-9 and not high <= other + 1e-9
+    again = wrap_tokens(words, REGULAR, size, other)
+    if same:
+        assert (None if again is None else tuple(again)) == lines
+
+
+def test_wrap_span_ends_where_a_line_break_moves() -> None:
+    words = ["Talk", "to", "someone", "you", "trust,", "or", "call", "free."]
+    lines, low, high = wrap_tokens_span(words, REGULAR, 9.0, 40.0)
+    assert lines is not None and len(lines) == 2
+    assert low < 40.0 < high < math.inf
+    assert wrap_tokens(words, REGULAR, 9.0, high) != list(lines)
+    assert wrap_tokens(words, REGULAR, 9.0, low - 0.01) != list(lines)
+
+
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=20),
+       language=st.sampled_from(["en", "ar", "ur"]), bold=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_ascii_text_needs_shaping_only_for_a_character_the_font_lacks(
+        text: str, language: str, bold: bool) -> None:
+    font = FAMILY.bold if bold else REGULAR
+    assert needs_shaping(text, font, language) == bool(missing_characters(text, font))
