@@ -29,8 +29,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image
@@ -42,7 +40,9 @@ MM_PER_INCH = 25.4
 #: Slack around an expected box, in mm: room for anti-aliased edges and rounding.
 CROP_MARGIN_MM = 2.0
 
-Pixels = npt.NDArray[np.uint8]
+#: A grey raster (PIL mode L): PIL crops in C and zxing-cpp reads it directly, so
+#: verification does not need numpy, a twentieth of a batch run just to import.
+Pixels = Image.Image
 # zxing-cpp 3's `QRCode` is a family that includes Micro QR and rMQR, which phone cameras
 # do not read: only a full-size (model 2) symbol counts as found.
 _FULL_SIZE_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCodeModel2)
@@ -140,9 +140,9 @@ def _render_page(page: pdfium.PdfPage, dpi: int,
         cut = (x0, height - y1, width - x1, y0)
         left, top = left + x0 * to_mm, top + y0 * to_mm
     bitmap = page.render(scale=dpi / 72, grayscale=True, crop=cut)
-    pixels = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
-    if pixels.ndim == 3:
-        pixels = pixels[:, :, 0]
+    pixels = bitmap.to_pil()
+    if pixels.mode != "L":
+        pixels = pixels.convert("L")
     return pixels, left, top
 
 
@@ -154,22 +154,20 @@ def _region(wanted: Sequence[QrExpectation]) -> Region:
 
 
 def _decode(pixels: Pixels) -> list[zxingcpp.Barcode]:
-    if pixels.size == 0:
+    if pixels.width == 0 or pixels.height == 0:
         return []
-    # Contiguous copy: zxing-cpp reads the buffer with its own strides.
-    image = np.ascontiguousarray(pixels)
-    return list(zxingcpp.read_barcodes(image, formats=_FULL_SIZE_QR, try_invert=False))
+    return list(zxingcpp.read_barcodes(pixels, formats=_FULL_SIZE_QR, try_invert=False))
 
 
 def _crop(pixels: Pixels, left_mm: float, top_mm: float, side_mm: float, dpi: int,
           margin_mm: float) -> tuple[Pixels, int, int]:
     px = dpi / MM_PER_INCH
-    height, width = pixels.shape
+    width, height = pixels.size
     x0 = max(0, int((left_mm - margin_mm) * px))
     y0 = max(0, int((top_mm - margin_mm) * px))
-    x1 = min(width, int(np.ceil((left_mm + side_mm + margin_mm) * px)))
-    y1 = min(height, int(np.ceil((top_mm + side_mm + margin_mm) * px)))
-    return pixels[y0:max(y0, y1), x0:max(x0, x1)], x0, y0
+    x1 = min(width, math.ceil((left_mm + side_mm + margin_mm) * px))
+    y1 = min(height, math.ceil((top_mm + side_mm + margin_mm) * px))
+    return pixels.crop((x0, y0, max(x0, x1), max(y0, y1))), x0, y0
 
 
 def _centre(barcode: zxingcpp.Barcode) -> tuple[float, float]:

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, MINIMAL, run_cli, write
 from pdfprobe import (
     decode_page,
     page_sizes_mm,
@@ -213,3 +213,18 @@ def test_same_bytes_across_processes_and_hash_seeds(tmp_path: Path) -> None:
         outputs.append(out)
     for name in ("neglect-matters-schools-2026.pdf", "neglect-matters-schools-2026.manifest.csv"):
         assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes()
+
+
+def test_a_build_gives_back_to_the_collector_what_it_set_aside(tmp_path: Path) -> None:
+    import gc
+
+    from cardgen.build import BuildOptions, build_campaign
+    from cardgen.errors import InputError
+
+    before = gc.get_freeze_count()
+    build_campaign(EXAMPLES / "youth-group.yaml", BuildOptions(output_dir=tmp_path))
+    with pytest.raises(InputError):
+        build_campaign(write(tmp_path, MINIMAL.replace("example.org/help", "example.org/\tx")),
+                       BuildOptions(output_dir=tmp_path / "bad"))
+    # A long-lived process (a server, a test run) frees a finished campaign as usual.
+    assert gc.get_freeze_count() == before
