@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -115,6 +116,9 @@ def child(yaml_file: Path, out: Path) -> None:
         "pdf_bytes": pdf_bytes,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
+    # Out at once, as the `cardgen` command does (cardgen.cli.run): what a user waits for.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def run_cardgen(yaml_file: Path) -> tuple[float, dict[str, object]]:

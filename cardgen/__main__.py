@@ -1,5 +1,5 @@
 """Lets `python -m cardgen` run the command line."""
 
-from cardgen.cli import main
+from cardgen.cli import run
 
-main()
+run()

@@ -234,8 +234,11 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _check(path: Path, options: BuildOptions, progress: Progress | None = None) -> _Checked:
-    """Loads and lays out every variant; call within `_collector_spared`."""
+def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
+           meanwhile: Callable[[], None] | None = None) -> _Checked:
+    """Loads and lays out every variant; call within `_collector_spared`. `meanwhile` runs
+    once the other cores have started encoding a batch's codes, when the cards are about to
+    be laid out: the first codes are not ready yet, so work done then costs no time."""
     loaded = config.load_campaign(
         path, variants_csv=options.variants_csv, only_variants=options.only_variants)
     _settle()
@@ -246,7 +249,9 @@ def _check(path: Path, options: BuildOptions, progress: Progress | None = None) 
     if too_many is not None:
         raise InputError([*collected.items, too_many])
     cards: list[PreparedCard] = []
-    with qr.encoding_ahead(_codes_to_encode(loaded.variants)):
+    with qr.encoding_ahead(_codes_to_encode(loaded.variants)) as ahead:
+        if ahead and meanwhile is not None:
+            meanwhile()
         for number, variant in enumerate(loaded.variants):
             if progress:
                 progress("check", number, len(loaded.variants))
@@ -483,8 +488,14 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
         return _build(path, options or BuildOptions(), progress)
 
 
+def _import_drawing() -> None:
+    # reportlab, PDFium and PIL take a twentieth of a batch run to import; a batch imports
+    # them while waiting for its first codes instead of after the layout.
+    from cardgen import render, verify  # noqa: F401
+
+
 def _build(path: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
-    checked = _check(path, options, progress)
+    checked = _check(path, options, progress, meanwhile=_import_drawing)
     _settle()  # the prepared cards too
     problems = ProblemList(checked.problems)
     if options.split:

@@ -269,22 +269,22 @@ _ahead: _EncodingAhead | None = None
 
 
 @contextmanager
-def encoding_ahead(jobs: Iterable[tuple[str, str]]) -> Iterator[None]:
+def encoding_ahead(jobs: Iterable[tuple[str, str]]) -> Iterator[bool]:
     """Within the block, (payload, error correction) pairs are encoded on every core, ahead
     of `encode` asking for them, so that a batch of a thousand distinct codes does not wait
     on one core while the cards are laid out: zxing-cpp holds the interpreter lock, so
     threads would not help. Small batches, and systems without fork, are left to `encode`
-    one by one."""
+    one by one. Yields whether workers were started."""
     global _ahead
     todo = list(dict.fromkeys(job for job in jobs if job not in _CACHE))
     cores = os.cpu_count() or 1
     if (_ahead is not None or len(todo) < PARALLEL_FROM or cores < 2
             or "fork" not in mp.get_all_start_methods()):
-        yield
+        yield False
         return
     _ahead = _EncodingAhead(todo, cores)
     try:
-        yield
+        yield True
         _ahead.finish()
     finally:
         if _ahead is not None:

@@ -155,3 +155,24 @@ helplines:
     assert result.exit_code == 1
     assert "cards.yaml:13:" in result.output
     assert "cards.yaml:12:" not in result.output
+
+
+def test_the_command_ends_with_its_status_and_all_it_printed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def cardgen(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cardgen", *args], capture_output=True,
+                              text=True, cwd=tmp_path)
+
+    done = cardgen("build", str(EXAMPLES / "youth-group.yaml"), "-o", "out")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].endswith("out/chain-for-change.manifest.csv")
+    assert (tmp_path / "out" / "chain-for-change.pdf").stat().st_size > 0
+    (tmp_path / "bad.yaml").write_text("campaign: x\nfront: {title: hi, qr: nope}\n",
+                                       encoding="utf-8")
+    bad = cardgen("build", "bad.yaml", "-o", "out2")
+    assert bad.returncode == 1
+    assert "bad.yaml:2:24: error CG130" in bad.stderr
+    assert bad.stderr.rstrip().endswith("nothing was written.")
+    assert cardgen("build", "missing.yaml").returncode == 2
