@@ -43,6 +43,7 @@ import io
 import re
 import types
 import typing
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cardgen import hygiene, limits
@@ -290,10 +291,34 @@ def _is_block(node: Node) -> bool:
     return isinstance(node, MappingNode | SequenceNode) and not getattr(node, "flow_style", False)
 
 
+_SECOND_ANCHOR = re.compile(r"found duplicate anchor '(.*)'\n.*line (\d+), column (\d+)"
+                            r"[\s\S]*second occurrence.*line (\d+), column (\d+)")
+
+
+def _anchor_problems(caught: Iterable[warnings.WarningMessage], file: str) -> list[Problem]:
+    """ruamel.yaml's warning about an anchor defined twice, as a located warning instead of
+    a Python warning printed on the terminal."""
+    found: list[Problem] = []
+    for warning in caught:
+        if not issubclass(warning.category, ReusedAnchorWarning):
+            continue
+        match = _SECOND_ANCHOR.search(str(warning.message))
+        if match is None:
+            continue
+        name, first_line, _, line, column = match.groups()
+        found.append(Problem(
+            "CG117", f"the anchor '&{name}' is defined twice (lines {first_line} and {line}); "
+            f"'*{name}' after line {line} means the second one", "warning",
+            "give each anchor its own name", (), Location(file, int(line), int(column))))
+    return found
+
+
 def _parse_yaml(text: str, file: str) -> tuple[Any, Index, list[Problem]]:
     yaml = YAML(typ="safe", pure=True)
     try:
-        root = yaml.compose(text)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ReusedAnchorWarning)
+            root = yaml.compose(text)
     except MarkedYAMLError as exc:
         return None, {}, [_syntax_problem(exc, file)]
     except YAMLError as exc:
@@ -311,6 +336,7 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, Index, list[Problem]]:
                                   (), Location(file))]
     reader = _Reader(file)
     reader.index[()] = _Spot(None, reader.loc(root), _is_block(root))
+    reader.problems += _anchor_problems(caught, file)
     try:
         data = reader.read(root, ())
     except _TooBig:
@@ -910,7 +936,7 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
     shown = str(path)
     text = _read_text(path)
     data, index, problems = _parse_yaml(text, shown)
-    if problems:
+    if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     if not isinstance(data, dict):
         raise InputError([Problem(
@@ -992,7 +1018,7 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             variants.append(Variant(id=source.id, code=source.code, spec=spec))
     problems += _label_shared(per_variant, [s.id for s in sources])
 
-    warnings: list[Problem] = []
+    warnings = [p for p in problems if p.severity == "warning"]
     if len(variants) == len(sources) and sources:
         for kind in ("helplines", "links"):
             defined = top.get(kind)
@@ -1003,7 +1029,7 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
                         "CG134", f"{kind}.{ident} is not printed on any card", "warning",
                         f"list '{ident}' on a face (helplines: or qr:), or remove it",
                         (kind, ident), spot.key if spot and spot.key else None))
-    collected = ProblemList(problems + warnings)
+    collected = ProblemList([p for p in problems if p.severity == "error"] + warnings)
     collected.raise_if_errors()
     return LoadedCampaign(path, base_dir, slug, tuple(variants), tuple(warnings), locator)
 

@@ -502,3 +502,17 @@ def test_any_text_loads_or_reports_problems(text: str) -> None:
         except InputError as error:
             assert error.problems()
             assert all(p.fix and p.code.startswith("CG1") for p in error.problems())
+
+
+def test_an_anchor_defined_twice_is_a_located_warning_not_a_python_warning(
+        tmp_path: Path) -> None:
+    import warnings
+
+    text = MINIMAL.replace("front:\n", "front: &face\n") + "back: &face\n  title: Hello\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ruamel's own warning would fail the test here
+        loaded = load_campaign(write(tmp_path, text))
+    (warning,) = loaded.warnings
+    assert warning.code == "CG117" and warning.severity == "warning"
+    assert warning.location == Location(str(tmp_path / "cards.yaml"), 8, 7)
+    assert "'&face' is defined twice (lines 2 and 8)" in warning.message
