@@ -15,12 +15,13 @@ import functools
 import gc
 import io
 import math
+import multiprocessing as mp
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from cardgen import (
     config,
@@ -217,6 +218,90 @@ def _codes_to_encode(variants: Sequence[Variant]) -> list[tuple[str, str]]:
     return jobs
 
 
+def _preparing_workers(codes: Sequence[tuple[str, str]]) -> int:
+    """How many forked workers lay out a batch's cards, encoding each card's codes first
+    (0: the cards are laid out here). Layout is a quarter of the CPU time of checking a
+    batch of distinct codes, the encoder the rest; with both on every core the parent only
+    collects (a laid-out card adds about 1 KB to the 9 KB its code took to send back
+    anyway). Small batches (fewer than `qr.PARALLEL_FROM` codes) and systems without fork
+    are laid out here."""
+    cores = os.cpu_count() or 1
+    if (len(set(codes)) < qr.PARALLEL_FROM or cores < 2
+            or "fork" not in mp.get_all_start_methods()):
+        return 0
+    return cores
+
+
+#: what forked workers prepare from (set before they are forked, which copies it to them)
+_forked: tuple[config.LoadedCampaign, dt.date, int | None] | None = None
+#: a prepared card as a worker sends it: the parent has the variant, and the problems
+_Sent = tuple[sheets.Sheet, sheets.PageGeometry, dict[Side, FaceLayout], dict[Side, str]]
+
+
+def _prepare_in_worker(index: int) -> tuple[bool, _Sent | None, list[Problem]]:
+    """(done, the card without its variant, problems) for the variant at `index`. An
+    unexpected exception is not sent (it may not survive pickling): done is False and the
+    parent prepares that variant itself, so the error surfaces there as it would alone."""
+    if _forked is None:  # a worker forked after the block ended
+        return False, None, []
+    loaded, today, start_at = _forked
+    try:
+        card, problems = _prepare(loaded.variants[index], loaded, today, start_at)
+    except Exception:
+        return False, None, []
+    if card is None:
+        return True, None, problems
+    return True, (card.sheet, card.geometry, card.faces, card.payloads), problems
+
+
+@contextlib.contextmanager
+def _prepared_ahead(loaded: config.LoadedCampaign, today: dt.date, start_at: int | None,
+                    workers: int) -> Iterator[Iterator[tuple[PreparedCard | None,
+                                                                list[Problem]]]]:
+    """Within the block, `_prepare` of every variant, in order, done by `workers` forked
+    processes while the caller takes the results."""
+    global _forked
+    _forked = (loaded, today, start_at)
+    pool = mp.get_context("fork").Pool(workers)
+    # About eight chunks a worker: each chunk is one message back (fewer cost the parent less
+    # time unpickling and waking), and the last chunk is short enough not to keep one core
+    # busy alone at the end.
+    chunk = max(1, len(loaded.variants) // (workers * 8))
+    try:
+        results = pool.imap(_prepare_in_worker, range(len(loaded.variants)), chunksize=chunk)
+        yield _received(loaded, today, start_at, results)
+        pool.close()
+    finally:
+        _forked = None
+        pool.terminate()
+        pool.join()
+
+
+def _received(loaded: config.LoadedCampaign, today: dt.date, start_at: int | None,
+              results: Iterator[tuple[bool, _Sent | None, list[Problem]]]
+              ) -> Iterator[tuple[PreparedCard | None, list[Problem]]]:
+    # Every card of a batch gets the same sheet and geometry back, as when prepared here.
+    shared: dict[object, object] = {}
+    last: tuple[object, object] = (None, None)
+    kept: tuple[sheets.Sheet, sheets.PageGeometry] | None = None
+    for variant, (done, sent, problems) in zip(loaded.variants, results, strict=True):
+        if not done:
+            yield _prepare(variant, loaded, today, start_at)
+            continue
+        if sent is None:
+            yield None, problems
+            continue
+        sheet, geometry, faces, payloads = sent
+        # a chunk of results shares one sheet and geometry; compared once a chunk
+        if sheet is not last[0] or geometry is not last[1]:
+            last = (sheet, geometry)
+            kept = (cast(sheets.Sheet, shared.setdefault(sheet, sheet)),
+                    cast(sheets.PageGeometry, shared.setdefault(geometry, geometry)))
+        assert kept is not None
+        sheet, geometry = kept
+        yield PreparedCard(variant, sheet, geometry, faces, payloads), problems
+
+
 @contextlib.contextmanager
 def _collector_spared() -> Iterator[None]:
     """Within the block, what `_settle` marks is left out of the cycle collector's full
@@ -237,8 +322,8 @@ def _settle() -> None:
 def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
            meanwhile: Callable[[], None] | None = None) -> _Checked:
     """Loads and lays out every variant; call within `_collector_spared`. `meanwhile` runs
-    once the other cores have started encoding a batch's codes, when the cards are about to
-    be laid out: the first codes are not ready yet, so work done then costs no time."""
+    once the other cores have started encoding a batch's codes (and laying out its cards):
+    the first cards are not ready yet, so work done then costs no time."""
     loaded = config.load_campaign(
         path, variants_csv=options.variants_csv, only_variants=options.only_variants)
     _settle()
@@ -249,13 +334,23 @@ def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
     if too_many is not None:
         raise InputError([*collected.items, too_many])
     cards: list[PreparedCard] = []
-    with qr.encoding_ahead(_codes_to_encode(loaded.variants)) as ahead:
+    codes = _codes_to_encode(loaded.variants)
+    workers = _preparing_workers(codes)
+    with contextlib.ExitStack() as stack:
+        prepared: Iterator[tuple[PreparedCard | None, list[Problem]]]
+        if workers:
+            prepared = stack.enter_context(
+                _prepared_ahead(loaded, today, options.start_at, workers))
+            ahead = True
+        else:
+            ahead = stack.enter_context(qr.encoding_ahead(codes))
+            prepared = (_prepare(v, loaded, today, options.start_at) for v in loaded.variants)
         if ahead and meanwhile is not None:
             meanwhile()
         for number, variant in enumerate(loaded.variants):
             if progress:
                 progress("check", number, len(loaded.variants))
-            card, problems = _prepare(variant, loaded, today, options.start_at)
+            card, problems = next(prepared)
             for problem in problems:
                 where = problem.location or loaded.locate(variant.id, problem.path)
                 scope = variant.id if len(loaded.variants) > 1 else None

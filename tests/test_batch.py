@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EXAMPLES, run_cli
 from pdfprobe import decode_page, page_sizes_mm
 
-from cardgen.build import BuildOptions, build_campaign
+from cardgen import build as build_module
+from cardgen import qr
+from cardgen.build import BuildOptions, build_campaign, check_campaign
+from cardgen.model import Variant
 
 HUB = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/"
 SLUG = "neglect-matters-schools-2026"
@@ -204,3 +209,104 @@ def test_what_every_school_shares_is_stored_once_and_printed_on_every_card(
     for index in (0, 2, 4):  # fronts: ten cards each, every one with the shared words
         words = page_text(pdf, index)
         assert words.count("Worried about a") == 10 and words.count("0808 800 5000") == 10
+
+
+# --- cards laid out by forked workers -----------------------------------------------------
+
+
+def _problem_batch(folder: Path, n: int) -> Path:
+    """`n` packed schools; every 50th has a number that is not a phone number (an error),
+    every 70th a lead's name too long for the card."""
+    source = batch(folder, [(f"school-{i:03d}", f"c{i:03d}") for i in range(n)], pack=True)
+    with open(folder / "batch.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "code", "helplines.dsl.name", "helplines.dsl.phone"])
+        for i in range(n):
+            name = f"Lead of school {i}" + (" and of every other school nearby" * 30
+                                             if i % 70 == 3 else "")
+            phone = "12" if i % 50 == 7 else f"020 7946 {i:04d}"
+            writer.writerow([f"school-{i:03d}", f"c{i:03d}", name, phone])
+    return source
+
+
+@pytest.fixture
+def prepared_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the batches whose cards forked workers laid out."""
+    used: list[int] = []
+    original = build_module._prepared_ahead
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        used.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "_prepared_ahead", counted)
+    return used
+
+
+def _cores(monkeypatch: pytest.MonkeyPatch, cores: int) -> None:
+    # One core: every card is laid out, and every code encoded, in this process.
+    monkeypatch.setattr(build_module.os, "cpu_count", lambda: cores)
+
+
+def test_cards_laid_out_by_forked_workers_print_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
+    rows = [(f"school-{n:03d}", f"w{n:03d}") for n in range(qr.PARALLEL_FROM + 10)]
+    source = batch(tmp_path / "in", rows, pack=True)
+    outputs = {}
+    for cores in (2, 1):
+        _cores(monkeypatch, cores)
+        out = tmp_path / f"out-{cores}"
+        result = build_campaign(source, BuildOptions(output_dir=out))
+        assert result.cards == len(rows)
+        outputs[cores] = [(out / name).read_bytes()
+                          for name in (f"{SLUG}.pdf", f"{SLUG}.manifest.csv")]
+    assert prepared_ahead == [1]  # the two-core build only
+    assert outputs[2] == outputs[1]
+    assert decode_page(tmp_path / "out-2" / f"{SLUG}.pdf", 0) == sorted(
+        tracked(code) for _, code in rows[:10])
+
+
+def test_forked_workers_report_the_same_problems_in_the_same_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
+    source = _problem_batch(tmp_path / "in", qr.PARALLEL_FROM + 10)
+    found = {}
+    for cores in (2, 1):
+        _cores(monkeypatch, cores)
+        found[cores] = check_campaign(source)
+    assert prepared_ahead == [1]
+    assert found[2] == found[1]
+    rows = [p.location.line for p in found[2] if p.code == "CG201" and p.location]
+    assert rows == [9, 59, 109, 159, 209]  # every 50th school from the 8th, header on line 1
+    assert any(p.code == "CG710" for p in found[2])
+
+
+def test_an_unexpected_error_in_a_worker_surfaces_in_the_parent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
+    """A bug met while a worker lays out a card is raised here, as it would be without
+    workers, not lost or turned into a hang."""
+    source = _problem_batch(tmp_path / "in", qr.PARALLEL_FROM + 10)
+    original = build_module._prepare
+    where: list[int] = []
+
+    def failing(variant: Variant, *args: Any) -> Any:
+        if variant.id == "school-150":
+            where.append(os.getpid())
+            raise RuntimeError("layout bug on school-150")
+        return original(variant, *args)
+
+    monkeypatch.setattr(build_module, "_prepare", failing)
+    _cores(monkeypatch, 2)
+    with pytest.raises(RuntimeError, match="school-150"):
+        check_campaign(source)
+    assert prepared_ahead == [1]
+    assert where[-1] == os.getpid()  # raised again here after a worker met it
+
+
+def test_small_batches_are_laid_out_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    _cores(monkeypatch, 2)
+    codes = [(tracked(f"s{n}"), "M") for n in range(qr.PARALLEL_FROM)]
+    assert build_module._preparing_workers(codes[:-1]) == 0
+    assert build_module._preparing_workers(codes[:-1] + codes[:1]) == 0  # a code twice is one
+    assert build_module._preparing_workers(codes) == 2
+    _cores(monkeypatch, 1)
+    assert build_module._preparing_workers(codes) == 0
