@@ -285,10 +285,6 @@ def _face_chunks(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: flo
     return chunks
 
 
-def _draw_face(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: float) -> None:
-    canvas._code.extend(c.ops for c in _face_chunks(canvas, painter, face, bleed, {}))
-
-
 def _share_chunks(faces: Mapping[str, Sequence[_Chunk]]
                   ) -> tuple[dict[str, str], dict[str, str]]:
     """(shared form name -> operators, face form name -> operators). What many faces draw
