@@ -121,10 +121,9 @@ class ModuleMatrix(Sequence[tuple[bool, ...]]):
         return [self.dark[r * n:(r + 1) * n] for r in range(n)]
 
     def __eq__(self, other: object) -> bool:
+        # Only another matrix: equal to a tuple of rows too would need the tuple's hash.
         if isinstance(other, ModuleMatrix):
             return self.size == other.size and self.dark == other.dark
-        if isinstance(other, Sequence):
-            return tuple(self) == tuple(tuple(row) for row in other)
         return NotImplemented
 
     def __hash__(self) -> int:
