@@ -15,7 +15,6 @@ import functools
 import gc
 import io
 import math
-import multiprocessing as mp
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -27,6 +26,7 @@ from cardgen import (
     config,
     designs,
     discretion,
+    forked,
     layout,
     limits,
     links,
@@ -225,11 +225,10 @@ def _preparing_workers(codes: Sequence[tuple[str, str]]) -> int:
     collects (a laid-out card adds about 1 KB to the 9 KB its code took to send back
     anyway). Small batches (fewer than `qr.PARALLEL_FROM` codes) and systems without fork
     are laid out here."""
-    cores = os.cpu_count() or 1
-    if (len(set(codes)) < qr.PARALLEL_FROM or cores < 2
-            or "fork" not in mp.get_all_start_methods()):
+    workers = forked.cores()
+    if len(set(codes)) < qr.PARALLEL_FROM or workers < 2 or not forked.available():
         return 0
-    return cores
+    return workers
 
 
 #: what forked workers prepare from (set before they are forked, which copies it to them)
@@ -262,19 +261,16 @@ def _prepared_ahead(loaded: config.LoadedCampaign, today: dt.date, start_at: int
     processes while the caller takes the results."""
     global _forked
     _forked = (loaded, today, start_at)
-    pool = mp.get_context("fork").Pool(workers)
     # About eight chunks a worker: each chunk is one message back (fewer cost the parent less
     # time unpickling and waking), and the last chunk is short enough not to keep one core
     # busy alone at the end.
     chunk = max(1, len(loaded.variants) // (workers * 8))
     try:
-        results = pool.imap(_prepare_in_worker, range(len(loaded.variants)), chunksize=chunk)
-        yield _received(loaded, today, start_at, results)
-        pool.close()
+        with forked.ordered_map(_prepare_in_worker, range(len(loaded.variants)),
+                                workers=workers, chunk=chunk) as results:
+            yield _received(loaded, today, start_at, results)
     finally:
         _forked = None
-        pool.terminate()
-        pool.join()
 
 
 def _received(loaded: config.LoadedCampaign, today: dt.date, start_at: int | None,

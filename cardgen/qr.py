@@ -21,8 +21,6 @@ Size rule (RESEARCH.md "Verifying", simulated poor print): modules under 0.5 mm 
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +29,7 @@ from typing import Any, cast, overload
 
 import zxingcpp
 
+from cardgen import forked
 from cardgen.errors import DocPath, Problem
 
 QUIET_ZONE = 4
@@ -236,9 +235,9 @@ class _EncodingAhead:
     """Codes being encoded by worker processes, taken into the cache as they arrive, in the
     order asked for: the caller lays out the first cards while the workers encode the rest."""
 
-    def __init__(self, todo: list[tuple[str, str]], cores: int) -> None:
-        self._pool = mp.get_context("fork").Pool(cores)
-        self._results = self._pool.imap(_encode_in_worker, todo, chunksize=16)
+    def __init__(self, todo: list[tuple[str, str]],
+                 results: Iterator[tuple[str, str, int, bytes | None, str]]) -> None:
+        self._results = results
         self._todo = set(todo)
 
     def wait_for(self, key: tuple[str, str]) -> QrCode | None:
@@ -255,13 +254,8 @@ class _EncodingAhead:
             _store((payload, level), size, dark, path)
 
     def finish(self) -> None:
-        try:
-            while self._todo:
-                self._take()
-            self._pool.close()
-        finally:
-            self._pool.terminate()
-            self._pool.join()
+        while self._todo:
+            self._take()
 
 
 _ahead: _EncodingAhead | None = None
@@ -276,19 +270,17 @@ def encoding_ahead(jobs: Iterable[tuple[str, str]]) -> Iterator[bool]:
     one by one. Yields whether workers were started."""
     global _ahead
     todo = list(dict.fromkeys(job for job in jobs if job not in _CACHE))
-    cores = os.cpu_count() or 1
-    if (_ahead is not None or len(todo) < PARALLEL_FROM or cores < 2
-            or "fork" not in mp.get_all_start_methods()):
+    workers = forked.cores()
+    if _ahead is not None or len(todo) < PARALLEL_FROM or workers < 2 or not forked.available():
         yield False
         return
-    _ahead = _EncodingAhead(todo, cores)
-    try:
-        yield True
-        _ahead.finish()
-    finally:
-        if _ahead is not None:
-            _ahead._pool.terminate()
-        _ahead = None
+    with forked.ordered_map(_encode_in_worker, todo, workers=workers, chunk=16) as results:
+        _ahead = _EncodingAhead(todo, results)
+        try:
+            yield True
+            _ahead.finish()
+        finally:
+            _ahead = None
 
 
 def encode_many(jobs: Iterable[tuple[str, str]]) -> None:

@@ -22,8 +22,6 @@ cards promise dark on light.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image
 
+from cardgen import forked
 from cardgen.errors import VerificationError
 from cardgen.qr import QUIET_ZONE
 
@@ -272,11 +271,7 @@ PARALLEL_MIN_PAGES = 24
 
 
 def _workers() -> int:
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return min(available, 4)
+    return min(forked.cores(), 4)
 
 
 def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi: int = 300,
@@ -298,8 +293,7 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
     total = len(expectations)
     workers = _workers()
     if parallel is None:
-        parallel = (workers > 1 and len(pages) >= PARALLEL_MIN_PAGES
-                    and "fork" in multiprocessing.get_all_start_methods())
+        parallel = workers > 1 and len(pages) >= PARALLEL_MIN_PAGES and forked.available()
     failures: list[str] = []
     if not parallel:
         document = _open(pdf)
@@ -318,10 +312,11 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
         tasks = [(pages[i:i + size], dpi) for i in range(0, len(pages), size)]
         _shared_pdf = pdf if isinstance(pdf, bytes) else str(pdf)
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with forked.ordered_map(_worker_verify, tasks, workers=workers,
+                                    chunk=1) as results:
                 done = 0
-                # imap keeps task order, so failures are listed in page order.
-                for checked, found in pool.imap(_worker_verify, tasks):
+                # in task order, so failures are listed in page order
+                for checked, found in results:
                     failures += found
                     done += checked
                     if progress:

@@ -245,7 +245,9 @@ def prepared_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def _cores(monkeypatch: pytest.MonkeyPatch, cores: int) -> None:
     # One core: every card is laid out, and every code encoded, in this process.
-    monkeypatch.setattr(build_module.os, "cpu_count", lambda: cores)
+    from cardgen import forked
+
+    monkeypatch.setattr(forked, "cores", lambda: cores)
 
 
 def test_cards_laid_out_by_forked_workers_print_the_same_bytes(

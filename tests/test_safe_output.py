@@ -222,3 +222,59 @@ def test_full_disk_while_rendering_keeps_previous_files(
     assert result.exit_code == 1
     assert "No space left on device" in result.output and "CG900" in result.output
     assert files(out) == before  # no .part file either
+
+
+_INTERRUPT_BATCH = """
+import os, signal, sys
+from cardgen import build, forked
+where = sys.argv[1]
+real_map, real_pool = forked.ordered_map, forked.mp.get_context("fork").Pool
+stage = {"layout": "_prepare_in_worker", "verify": "_worker_verify"}.get(where)
+
+def ordered_map(function, items, **kwargs):
+    manager = real_map(function, items, **kwargs)
+    if function.__name__ != stage:
+        return manager
+    class Interrupting:
+        def __enter__(self):
+            results = manager.__enter__()
+            def interrupted():
+                for n, result in enumerate(results):
+                    if n == 3:   # the workers are busy with the rest
+                        os.kill(os.getpid(), signal.SIGINT)
+                    yield result
+            return interrupted()
+        def __exit__(self, *exc):
+            return manager.__exit__(*exc)
+    return Interrupting()
+
+class Context:
+    def Pool(self, *args, **kwargs):
+        if where == "fork":   # Ctrl-C while the workers are being forked
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_pool(*args, **kwargs)
+
+forked.ordered_map = ordered_map
+build.forked.ordered_map = ordered_map
+if where == "fork":
+    forked.mp = type("mp", (), {"get_context": staticmethod(lambda _: Context()),
+                                "get_all_start_methods": staticmethod(lambda: ["fork"])})
+from cardgen.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("where", ["fork", "layout", "verify"])
+def test_ctrl_c_while_workers_run_stops_the_batch_at_once(tmp_path: Path, where: str) -> None:
+    from test_batch import batch
+
+    source = batch(tmp_path / "in", [(f"school-{n:03d}", f"i{n:03d}") for n in range(260)],
+                   pack=True)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_BATCH, where, "build", str(source), "-o", str(out)],
+        capture_output=True, text=True, cwd=ROOT / "tests", timeout=120, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "Aborted" in proc.stderr
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr
+    assert not out.exists() or files(out) == {}
