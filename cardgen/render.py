@@ -286,8 +286,9 @@ def _face_chunks(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: flo
 
 
 def _share_chunks(faces: Mapping[str, Sequence[_Chunk]]
-                  ) -> tuple[dict[str, str], dict[str, str]]:
-    """(shared form name -> operators, face form name -> operators). What many faces draw
+                  ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(shared form name -> operators, face form name -> operators, face form name -> the
+    shared form it places, for those that place one). What many faces draw
     alike -- the background, a batch's title, text and national helplines -- is moved into
     one shared form that each face places first, so each face's own form holds only what is
     its own (the school's lead and code): a thousand-school batch repeats the common part
@@ -313,13 +314,15 @@ def _share_chunks(faces: Mapping[str, Sequence[_Chunk]]
     users = Counter(common for common, _ in split.values() if common)
     shared: dict[tuple[str, ...], str] = {}
     contents: dict[str, str] = {}
+    placing: dict[str, str] = {}
     for name, (common, own_ops) in split.items():
         if users[common] > 1:
-            shared_name = shared.setdefault(common, f"Shared{len(shared) + 1}")
+            shared_name = placing[name] = shared.setdefault(common, f"Shared{len(shared) + 1}")
             contents[name] = "\n".join([f"q /FormXob.{shared_name} Do Q", *own_ops])
         else:
             contents[name] = "\n".join(c.ops for c in faces[name])
-    return {name: "\n".join(common) for common, name in shared.items()}, contents
+    return ({name: "\n".join(common) for common, name in shared.items()}, contents,
+            placing)
 
 
 def _form_name(face_key: str) -> str:
@@ -574,7 +577,7 @@ def _write_document(
             continue
         forms[face] = form_of[key] = _form_name(key)
         chunks[form_of[key]] = _face_chunks(canvas, painter, face, bleed, memo)
-    shared, contents = _share_chunks(chunks)
+    shared, contents, placing = _share_chunks(chunks)
     del chunks, memo
     b = mm_to_pt(bleed)
     boxes = {form_of[key]: (-b, -b, mm_to_pt(faces[key].width) + b,
@@ -614,9 +617,12 @@ def _write_document(
         font.state[canvas._doc] = state
     try:
         writer = PageWriter(out, _base_document(canvas, buffer.getvalue()), len(pages))
-        # A shared part goes with the first face that places it: each face's box holds it.
-        shared_box = {name: boxes[face] for face, content in contents.items()
-                      for name in shared if f"/FormXob.{name} Do" in content}
+        # A shared part's box holds the boxes of every face that places it.
+        shared_box: dict[str, tuple[float, float, float, float]] = {}
+        for face_form, name in placing.items():
+            x0, y0, x1, y1 = boxes[face_form]
+            a0, b0, a1, b1 = shared_box.get(name, (x0, y0, x1, y1))
+            shared_box[name] = (min(a0, x0), min(b0, y0), max(a1, x1), max(b1, y1))
         for name, content in shared.items():
             writer.add_form(f"FormXob.{name}", content, shared_box[name], shared=True)
         # zlib lets go of the interpreter lock: the faces are compressed on every core.
