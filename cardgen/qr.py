@@ -29,7 +29,7 @@ from typing import Any, cast, overload
 
 import zxingcpp
 
-from cardgen import forked
+from cardgen import forked, qrmask
 from cardgen.errors import DocPath, Problem
 
 QUIET_ZONE = 4
@@ -203,10 +203,20 @@ def _encode_matrix(payload: str, error_correction: str) -> tuple[int, bytes]:
             f"QR payload {payload!r} contains the non-ASCII character {bad!r}; "
             "use punycode for domain names and percent-encoding for paths"
         )
+    size, dark = _symbol(payload, error_correction, 0)
+    pattern = qrmask.best_pattern(qrmask.pack_symbol(dark, size), size,
+                                  _function_values(payload, error_correction, size))
+    if pattern:
+        size, dark = _symbol(payload, error_correction, pattern)
+    return size, dark
+
+
+def _symbol(payload: str, error_correction: str, pattern: int) -> tuple[int, bytes]:
+    """zxing-cpp's symbol for `payload` with mask `pattern`: (n, n*n bytes, 1 for dark)."""
     try:
         barcode = zxingcpp.create_barcode(
-            payload, zxingcpp.BarcodeFormat.QRCodeModel2, ec_level=error_correction
-        )
+            payload, zxingcpp.BarcodeFormat.QRCodeModel2, ec_level=error_correction,
+            data_mask=pattern)
     except ValueError as exc:
         raise ValueError(
             f"QR payload of {len(payload)} characters cannot be encoded at error "
@@ -220,6 +230,22 @@ def _encode_matrix(payload: str, error_correction: str) -> tuple[int, bytes]:
         raise ValueError(f"encoder returned a {rows}x{cols} matrix, not a full-size QR code")
     # 0 is dark in zxing-cpp's image.
     return rows, image.tobytes().translate(_DARK_TABLE)
+
+
+_FUNCTION_VALUES: dict[tuple[int, str], list[qrmask.Packed]] = {}
+
+
+def _function_values(payload: str, error_correction: str, size: int) -> list[qrmask.Packed]:
+    """For each mask pattern, the function modules of a symbol of this size and level (they
+    differ only in the format bits): made once per size and level, from zxing-cpp."""
+    key = (size, error_correction)
+    known = _FUNCTION_VALUES.get(key)
+    if known is None:
+        known = _FUNCTION_VALUES[key] = [
+            qrmask.function_values(qrmask.pack_symbol(_symbol(payload, error_correction,
+                                                              pattern)[1], size), size)
+            for pattern in range(len(qrmask.MASK_PATTERNS))]
+    return known
 
 
 def _encode_in_worker(job: tuple[str, str]) -> tuple[str, str, int, bytes | None, str]:
