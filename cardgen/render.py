@@ -285,10 +285,15 @@ def _face_chunks(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: flo
     return chunks
 
 
+#: Faces joined and compressed at a time.
+_FACES_A_BATCH = 256
+
+
 def _share_chunks(faces: Mapping[str, Sequence[_Chunk]]
-                  ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(shared form name -> operators, face form name -> operators, face form name -> the
-    shared form it places, for those that place one). What many faces draw
+                  ) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
+    """(shared form name -> operators, face form name -> its operators in pieces, to be
+    joined when written, face form name -> the shared form it places, for those that place
+    one). What many faces draw
     alike -- the background, a batch's title, text and national helplines -- is moved into
     one shared form that each face places first, so each face's own form holds only what is
     its own (the school's lead and code): a thousand-school batch repeats the common part
@@ -313,14 +318,14 @@ def _share_chunks(faces: Mapping[str, Sequence[_Chunk]]
         split[name] = (tuple(hoisted), own)
     users = Counter(common for common, _ in split.values() if common)
     shared: dict[tuple[str, ...], str] = {}
-    contents: dict[str, str] = {}
+    contents: dict[str, list[str]] = {}
     placing: dict[str, str] = {}
     for name, (common, own_ops) in split.items():
         if users[common] > 1:
             shared_name = placing[name] = shared.setdefault(common, f"Shared{len(shared) + 1}")
-            contents[name] = "\n".join([f"q /FormXob.{shared_name} Do Q", *own_ops])
+            contents[name] = [f"q /FormXob.{shared_name} Do Q", *own_ops]
         else:
-            contents[name] = "\n".join(c.ops for c in faces[name])
+            contents[name] = [c.ops for c in faces[name]]
     return ({name: "\n".join(common) for common, name in shared.items()}, contents,
             placing)
 
@@ -625,11 +630,16 @@ def _write_document(
             shared_box[name] = (min(a0, x0), min(b0, y0), max(a1, x1), max(b1, y1))
         for name, content in shared.items():
             writer.add_form(f"FormXob.{name}", content, shared_box[name], shared=True)
-        # zlib lets go of the interpreter lock: the faces are compressed on every core.
+        # zlib lets go of the interpreter lock: the faces are compressed on every core. They
+        # are joined a batch at a time, so a 5,000-school run does not hold every face's
+        # operators twice.
+        names = list(contents)
         with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
-            for name, stream in zip(contents, threads.map(deflate, contents.values()),
-                                    strict=True):
-                writer.add_form(f"FormXob.{name}", stream, boxes[name])
+            for start in range(0, len(names), _FACES_A_BATCH):
+                batch = names[start:start + _FACES_A_BATCH]
+                joined = ["\n".join(contents.pop(name)) for name in batch]
+                for name, stream in zip(batch, threads.map(deflate, joined), strict=True):
+                    writer.add_form(f"FormXob.{name}", stream, boxes[name])
         del shared, contents
         _write_pages(writer, canvas, pages, form_of, marks, furniture_font, painter)
     finally:

@@ -159,11 +159,11 @@ def test_shared_items_move_into_one_form_only_where_painting_order_cannot_matter
     shared, contents, placing = render._share_chunks(faces)
     assert shared == {"Shared1": "BG\nTITLE", "Shared2": "BG"}
     assert placing == {"a": "Shared1", "b": "Shared1", "c": "Shared2", "d": "Shared2"}
-    assert contents["a"] == "q /FormXob.Shared1 Do Q\nQR-A\nBAND-SHARED"  # band keeps its place
-    assert contents["c"] == "q /FormXob.Shared2 Do Q\nOWN-BAND\nTITLE"
+    assert contents["a"] == ["q /FormXob.Shared1 Do Q", "QR-A", "BAND-SHARED"]  # band stays
+    assert contents["c"] == ["q /FormXob.Shared2 Do Q", "OWN-BAND", "TITLE"]
 
 
 def test_a_face_with_nothing_in_common_is_drawn_whole() -> None:
     shared, contents, placing = render._share_chunks(
         {"a": [_chunk("X", True), _chunk("Y")], "b": [_chunk("Z", True)]})
-    assert shared == {} and placing == {} and contents == {"a": "X\nY", "b": "Z"}
+    assert shared == {} and placing == {} and contents == {"a": ["X", "Y"], "b": ["Z"]}
