@@ -32,7 +32,6 @@ from cardgen import (
     links,
     phones,
     printshop,
-    qr,
     sheets,
     text,
 )
@@ -201,9 +200,8 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
 
 
 def _codes_to_encode(variants: Sequence[Variant]) -> list[tuple[str, str]]:
-    """Every variant's QR codes, in the order the cards are laid out: encoded on the other
-    cores while the first cards are laid out (a batch of distinct tracked links spends much
-    of its time in the encoder)."""
+    """Every variant's QR codes (payload, error correction): how many distinct ones decides
+    whether the batch is worth laying out in worker processes."""
     jobs: list[tuple[str, str]] = []
     for variant in variants:
         spec = variant.spec
@@ -218,15 +216,19 @@ def _codes_to_encode(variants: Sequence[Variant]) -> list[tuple[str, str]]:
     return jobs
 
 
+#: Below this many distinct codes, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
+
+
 def _preparing_workers(codes: Sequence[tuple[str, str]]) -> int:
     """How many forked workers lay out a batch's cards, encoding each card's codes first
     (0: the cards are laid out here). Layout is a quarter of the CPU time of checking a
     batch of distinct codes, the encoder the rest; with both on every core the parent only
     collects (a laid-out card adds about 1 KB to the 9 KB its code took to send back
-    anyway). Small batches (fewer than `qr.PARALLEL_FROM` codes) and systems without fork
+    anyway). Small batches (fewer than `PARALLEL_FROM` codes) and systems without fork
     are laid out here."""
     workers = forked.cores()
-    if len(set(codes)) < qr.PARALLEL_FROM or workers < 2 or not forked.available():
+    if len(set(codes)) < PARALLEL_FROM or workers < 2 or not forked.available():
         return 0
     return workers
 
@@ -318,7 +320,7 @@ def _settle() -> None:
 def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
            meanwhile: Callable[[], None] | None = None) -> _Checked:
     """Loads and lays out every variant; call within `_collector_spared`. `meanwhile` runs
-    once the other cores have started encoding a batch's codes (and laying out its cards):
+    once worker processes have started encoding a batch's codes and laying out its cards:
     the first cards are not ready yet, so work done then costs no time."""
     loaded = config.load_campaign(
         path, variants_csv=options.variants_csv, only_variants=options.only_variants)
@@ -337,12 +339,10 @@ def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
         if workers:
             prepared = stack.enter_context(
                 _prepared_ahead(loaded, today, options.start_at, workers))
-            ahead = True
+            if meanwhile is not None:
+                meanwhile()
         else:
-            ahead = stack.enter_context(qr.encoding_ahead(codes))
             prepared = (_prepare(v, loaded, today, options.start_at) for v in loaded.variants)
-        if ahead and meanwhile is not None:
-            meanwhile()
         for number, variant in enumerate(loaded.variants):
             if progress:
                 progress("check", number, len(loaded.variants))

@@ -1018,20 +1018,20 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             variants.append(Variant(id=source.id, code=source.code, spec=spec))
     problems += _label_shared(per_variant, [s.id for s in sources])
 
-    warnings = [p for p in problems if p.severity == "warning"]
+    cautions = [p for p in problems if p.severity == "warning"]
     if len(variants) == len(sources) and sources:
         for kind in ("helplines", "links"):
             defined = top.get(kind)
             for ident in defined if isinstance(defined, dict) else {}:
                 if ident not in used:
                     spot = index.get((kind, ident))
-                    warnings.append(Problem(
+                    cautions.append(Problem(
                         "CG134", f"{kind}.{ident} is not printed on any card", "warning",
                         f"list '{ident}' on a face (helplines: or qr:), or remove it",
                         (kind, ident), spot.key if spot and spot.key else None))
-    collected = ProblemList([p for p in problems if p.severity == "error"] + warnings)
+    collected = ProblemList([p for p in problems if p.severity == "error"] + cautions)
     collected.raise_if_errors()
-    return LoadedCampaign(path, base_dir, slug, tuple(variants), tuple(warnings), locator)
+    return LoadedCampaign(path, base_dir, slug, tuple(variants), tuple(cautions), locator)
 
 
 def _where_in(index: Index) -> typing.Callable[[DocPath], Location | None]:

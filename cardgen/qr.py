@@ -9,7 +9,8 @@ which means bigger modules on the same small card. It is also the decoder `verif
 so there is one dependency for both directions. reportlab's own encoder is not used: it
 defaults to error correction L and has a wrong block table at 15-H. Only full-size QR is
 ever made (`BarcodeFormat.QRCodeModel2`; in zxing-cpp 3 plain `QRCode` names the whole
-family, Micro QR and rMQR included, which phone cameras do not read).
+family, Micro QR and rMQR included, which phone cameras do not read). The mask pattern is
+chosen by `qrmask`, the same choice zxing-cpp makes, from one encoding instead of eight.
 
 Payloads must be ASCII: zxing-cpp would write other characters as ISO 8859-1 bytes without
 an ECI header, and phone apps guess encodings differently. Upstream code turns IDNs into
@@ -22,14 +23,13 @@ Size rule (RESEARCH.md "Verifying", simulated poor print): modules under 0.5 mm 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast, overload
 
 import zxingcpp
 
-from cardgen import forked, qrmask
+from cardgen import qrmask
 from cardgen.errors import DocPath, Problem
 
 QUIET_ZONE = 4
@@ -161,8 +161,6 @@ class QrCode:
 
 _CACHE: dict[tuple[str, str], QrCode] = {}
 _CACHE_SIZE = 20_000
-#: Below this many new codes, starting worker processes costs more than it saves.
-PARALLEL_FROM = 200
 
 
 def encode(payload: str, error_correction: str = "M") -> QrCode:
@@ -171,21 +169,17 @@ def encode(payload: str, error_correction: str = "M") -> QrCode:
     payload too long for any version."""
     key = (payload, error_correction)
     code = _CACHE.get(key)
-    if code is None and _ahead is not None:
-        code = _ahead.wait_for(key)
     if code is None:
         size, dark = _encode_matrix(payload, error_correction)
         code = _store(key, size, dark)
     return code
 
 
-def _store(key: tuple[str, str], size: int, dark: bytes, path: str | None = None) -> QrCode:
+def _store(key: tuple[str, str], size: int, dark: bytes) -> QrCode:
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
     modules = ModuleMatrix(size, dark)
-    if path is None:
-        path = rectangle_path(modules.rows())
-    code = _CACHE[key] = QrCode(key[0], key[1], modules, path)
+    code = _CACHE[key] = QrCode(key[0], key[1], modules, rectangle_path(modules.rows()))
     return code
 
 
@@ -246,74 +240,6 @@ def _function_values(payload: str, error_correction: str, size: int) -> list[qrm
                                                               pattern)[1], size), size)
             for pattern in range(len(qrmask.MASK_PATTERNS))]
     return known
-
-
-def _encode_in_worker(job: tuple[str, str]) -> tuple[str, str, int, bytes | None, str]:
-    try:
-        size, dark = _encode_matrix(*job)
-    except ValueError:
-        return job[0], job[1], 0, None, ""  # the caller's own encode() reports it, located
-    modules = [dark[r * size:(r + 1) * size] for r in range(size)]
-    return job[0], job[1], size, dark, rectangle_path(modules)
-
-
-class _EncodingAhead:
-    """Codes being encoded by worker processes, taken into the cache as they arrive, in the
-    order asked for: the caller lays out the first cards while the workers encode the rest."""
-
-    def __init__(self, todo: list[tuple[str, str]],
-                 results: Iterator[tuple[str, str, int, bytes | None, str]]) -> None:
-        self._results = results
-        self._todo = set(todo)
-
-    def wait_for(self, key: tuple[str, str]) -> QrCode | None:
-        """The code for `key`, waiting for the workers to reach it; None if they were not
-        asked for it, or could not encode it (the caller's own encode then says why)."""
-        while key in self._todo:
-            self._take()
-        return _CACHE.get(key)
-
-    def _take(self) -> None:
-        payload, level, size, dark, path = next(self._results)
-        self._todo.discard((payload, level))
-        if dark is not None:
-            _store((payload, level), size, dark, path)
-
-    def finish(self) -> None:
-        while self._todo:
-            self._take()
-
-
-_ahead: _EncodingAhead | None = None
-
-
-@contextmanager
-def encoding_ahead(jobs: Iterable[tuple[str, str]]) -> Iterator[bool]:
-    """Within the block, (payload, error correction) pairs are encoded on every core, ahead
-    of `encode` asking for them, so that a batch of a thousand distinct codes does not wait
-    on one core while the cards are laid out: zxing-cpp holds the interpreter lock, so
-    threads would not help. Small batches, and systems without fork, are left to `encode`
-    one by one. Yields whether workers were started."""
-    global _ahead
-    todo = list(dict.fromkeys(job for job in jobs if job not in _CACHE))
-    workers = forked.cores()
-    if _ahead is not None or len(todo) < PARALLEL_FROM or workers < 2 or not forked.available():
-        yield False
-        return
-    with forked.ordered_map(_encode_in_worker, todo, workers=workers, chunk=16) as results:
-        _ahead = _EncodingAhead(todo, results)
-        try:
-            yield True
-            _ahead.finish()
-        finally:
-            _ahead = None
-
-
-def encode_many(jobs: Iterable[tuple[str, str]]) -> None:
-    """Encodes (payload, error correction) pairs on every core (see `encoding_ahead`) and
-    returns when all are in the cache."""
-    with encoding_ahead(jobs):
-        pass
 
 
 def module_size_mm(code: QrCode, side_mm: float) -> float:

@@ -15,7 +15,6 @@ formats text; faces and pages are written after it by `pdfupdate`. Output is det
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +30,7 @@ from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from cardgen import forked
 from cardgen.errors import CardgenError
 from cardgen.pdfupdate import BaseDocument, PageWriter, deflate
 from cardgen.placed import (
@@ -269,18 +269,15 @@ def _face_chunks(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: flo
         chunk = memo[key] = _Chunk(_captured(canvas, background), True)
     chunks = [chunk]
     for item in face.items:
-        if isinstance(item, QrItem):  # a code is rarely drawn twice; not worth keeping
-            def draw_code(item: QrItem = item) -> None:
-                _draw_qr(canvas, painter, item, h)
-            chunks.append(_Chunk(_captured(canvas, draw_code), False))
-            continue
-        key = (item, face.width, face.height, b)
-        chunk = memo.get(key)
+        # A code is rarely drawn twice: not worth keeping (nor hashing its matrix).
+        key = None if isinstance(item, QrItem) else (item, face.width, face.height, b)
+        chunk = memo.get(key) if key is not None else None
         if chunk is None:
             def draw(item: Item = item) -> None:
                 _draw_item(canvas, painter, item, face, b)
-            chunk = memo[key] = _Chunk(_captured(canvas, draw),
-                                       isinstance(item, RectItem | ImageItem))
+            chunk = _Chunk(_captured(canvas, draw), isinstance(item, RectItem | ImageItem))
+            if key is not None:
+                memo[key] = chunk
         chunks.append(chunk)
     return chunks
 
@@ -291,10 +288,9 @@ _FACES_A_BATCH = 256
 
 def _share_chunks(faces: Mapping[str, Sequence[_Chunk]]
                   ) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
-    """(shared form name -> operators, face form name -> its operators in pieces, to be
-    joined when written, face form name -> the shared form it places, for those that place
-    one). What many faces draw
-    alike -- the background, a batch's title, text and national helplines -- is moved into
+    """(shared form name -> operators, face form name -> its operators in pieces (joined
+    when written), face form name -> the shared form it places, if any). What many faces
+    draw alike -- the background, a batch's title, text and national helplines -- is moved into
     one shared form that each face places first, so each face's own form holds only what is
     its own (the school's lead and code): a thousand-school batch repeats the common part
     once, not a thousand times. An item is moved ahead of the face's own items only where
@@ -634,7 +630,7 @@ def _write_document(
         # are joined a batch at a time, so a 5,000-school run does not hold every face's
         # operators twice.
         names = list(contents)
-        with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
+        with ThreadPoolExecutor(forked.cores()) as threads:
             for start in range(0, len(names), _FACES_A_BATCH):
                 batch = names[start:start + _FACES_A_BATCH]
                 joined = ["\n".join(contents.pop(name)) for name in batch]

@@ -191,27 +191,8 @@ def wrap_tokens(tokens: Sequence[str], font: FontRef, size_pt: float,
                 width_mm: float) -> list[str] | None:
     """Greedy wrap of unbreakable `tokens` joined by single spaces; None if one token is
     wider than `width_mm` on its own."""
-    lines = _wrap_tokens(tuple(tokens), font, size_pt, width_mm)
+    lines, _, _ = wrap_tokens_span(tokens, font, size_pt, width_mm)
     return None if lines is None else list(lines)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _wrap_tokens(tokens: tuple[str, ...], font: FontRef, size_pt: float,
-                 width_mm: float) -> tuple[str, ...] | None:
-    lines: list[str] = []
-    current = ""
-    for token in tokens:
-        if text_width_mm(token, font, size_pt) > width_mm + 1e-9:
-            return None
-        candidate = f"{current} {token}" if current else token
-        if not current or text_width_mm(candidate, font, size_pt) <= width_mm + 1e-9:
-            current = candidate
-        else:
-            lines.append(current)
-            current = token
-    if current:
-        lines.append(current)
-    return tuple(lines)
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -222,13 +203,14 @@ def _units(text: str, path: Path) -> int:
 
 def wrap_tokens_span(tokens: Sequence[str], font: FontRef, size_pt: float, width_mm: float
                      ) -> tuple[tuple[str, ...] | None, float, float]:
-    """`wrap_tokens` (as a tuple) and the span of widths that wrap the same: (lines, low,
-    high) where every width w with `low <= w + 1e-9` and not `high <= w + 1e-9` gives the
-    same lines (low is -inf and high inf when nothing bounds them). Each decision of the
-    greedy wrap is one such comparison of a measured width with the column width, and the
-    same decisions give the same lines; so a layout that tries many widths for one text
-    (the QR side search) wraps it once. Widths are whole font units summed, turned into
-    millimetres as `text_width_mm` does, so every comparison matches its own exactly."""
+    """The greedy wrap of `tokens` (a tuple of lines, None if one token is wider than the column)
+    and the span of widths that wrap the same: (lines, low, high) where every width w with
+    `low <= w + 1e-9` and not `high <= w + 1e-9` gives the same lines (low is -inf and high
+    inf when nothing bounds them). Each decision of the greedy wrap is one such comparison
+    of a measured width with the column width, and the same decisions give the same lines;
+    so a layout that tries many widths for one text (the QR side search) wraps it once.
+    Widths are whole font units summed, turned into millimetres as `text_width_mm` does, so
+    every comparison matches its own exactly."""
     m = _metrics(font.path)
     mm = MM_PER_UNIT["pt"]
     limit = width_mm + 1e-9

@@ -13,7 +13,6 @@ from conftest import EXAMPLES, run_cli
 from pdfprobe import decode_page, page_sizes_mm
 
 from cardgen import build as build_module
-from cardgen import qr
 from cardgen.build import BuildOptions, build_campaign, check_campaign
 from cardgen.model import Variant
 
@@ -252,7 +251,7 @@ def _cores(monkeypatch: pytest.MonkeyPatch, cores: int) -> None:
 
 def test_cards_laid_out_by_forked_workers_print_the_same_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
-    rows = [(f"school-{n:03d}", f"w{n:03d}") for n in range(qr.PARALLEL_FROM + 10)]
+    rows = [(f"school-{n:03d}", f"w{n:03d}") for n in range(build_module.PARALLEL_FROM + 10)]
     source = batch(tmp_path / "in", rows, pack=True)
     outputs = {}
     for cores in (2, 1):
@@ -270,7 +269,7 @@ def test_cards_laid_out_by_forked_workers_print_the_same_bytes(
 
 def test_forked_workers_report_the_same_problems_in_the_same_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
-    source = _problem_batch(tmp_path / "in", qr.PARALLEL_FROM + 10)
+    source = _problem_batch(tmp_path / "in", build_module.PARALLEL_FROM + 10)
     found = {}
     for cores in (2, 1):
         _cores(monkeypatch, cores)
@@ -286,7 +285,7 @@ def test_an_unexpected_error_in_a_worker_surfaces_in_the_parent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
     """A bug met while a worker lays out a card is raised here, as it would be without
     workers, not lost or turned into a hang."""
-    source = _problem_batch(tmp_path / "in", qr.PARALLEL_FROM + 10)
+    source = _problem_batch(tmp_path / "in", build_module.PARALLEL_FROM + 10)
     original = build_module._prepare
     where: list[int] = []
 
@@ -306,7 +305,7 @@ def test_an_unexpected_error_in_a_worker_surfaces_in_the_parent(
 
 def test_small_batches_are_laid_out_here(monkeypatch: pytest.MonkeyPatch) -> None:
     _cores(monkeypatch, 2)
-    codes = [(tracked(f"s{n}"), "M") for n in range(qr.PARALLEL_FROM)]
+    codes = [(tracked(f"s{n}"), "M") for n in range(build_module.PARALLEL_FROM)]
     assert build_module._preparing_workers(codes[:-1]) == 0
     assert build_module._preparing_workers(codes[:-1] + codes[:1]) == 0  # a code twice is one
     assert build_module._preparing_workers(codes) == 2

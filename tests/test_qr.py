@@ -180,23 +180,6 @@ def test_rectangles_are_fewer_than_runs_for_a_real_code() -> None:
     assert len(dark_rectangles(code.modules)) < len(code.dark_runs())
 
 
-def test_encoding_ahead_on_every_core_gives_the_same_codes() -> None:
-    from cardgen import qr
-
-    payloads = [f"https://example.org/help?b=s{i:04d}" for i in range(qr.PARALLEL_FROM + 50)]
-    bad = "https://example.org/h\u00e9lp"
-    qr._CACHE.clear()
-    qr.encode_many([(p, "M") for p in payloads] + [(bad, "M")])
-    assert all((p, "M") in qr._CACHE for p in payloads)  # encoded ahead, not on demand
-    for payload in payloads[::25]:
-        size, dark = qr._encode_matrix(payload, "M")
-        expected = tuple(tuple(bool(dark[r * size + c]) for c in range(size))
-                         for r in range(size))
-        assert tuple(encode(payload).modules) == expected
-    with pytest.raises(ValueError, match="non-ASCII"):
-        encode(bad)
-
-
 def test_path_fills_exactly_the_dark_modules() -> None:
     from cardgen.qr import rectangle_path
 
@@ -210,20 +193,3 @@ def test_path_fills_exactly_the_dark_modules() -> None:
             for c in range(int(col), int(col) + int(width)):
                 covered[r][c] += 1
     assert covered == [[1 if dark else 0 for dark in row] for row in code.modules]
-
-
-def test_codes_asked_for_while_encoding_ahead_are_the_codes_encoded_alone() -> None:
-    from cardgen import qr
-
-    payloads = [f"https://example.org/help?b=t{i:04d}" for i in range(qr.PARALLEL_FROM + 20)]
-    expected = {p: qr._encode_matrix(p, "M") for p in payloads[::7]}
-    qr._CACHE.clear()
-    with qr.encoding_ahead([(p, "M") for p in payloads]):
-        # asked out of order, and one nobody announced: each waits or encodes on its own
-        for payload in [*reversed(payloads[::7]), "https://example.org/unannounced"]:
-            code = encode(payload)
-            if payload in expected:
-                size, dark = expected[payload]
-                assert code.modules == qr.ModuleMatrix(size, dark)
-    assert all((p, "M") in qr._CACHE for p in payloads)  # every announced code arrived
-    assert qr._ahead is None  # workers stopped with the block
