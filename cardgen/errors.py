@@ -113,6 +113,13 @@ class OutputError(CardgenError):
     code = "CG900"
 
 
+class WorkerLostError(CardgenError):
+    """A worker process died mid-build (killed, out of memory, a crash in native code): its
+    part of the work is lost, so the build stops instead of waiting for it for ever."""
+
+    code = "CG990"
+
+
 class VerificationError(CardgenError):
     """A rendered QR code did not decode back to its payload: the PDF must not be printed."""
 

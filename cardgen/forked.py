@@ -2,12 +2,14 @@
 
 Encoding a batch's codes, laying out its cards and verifying its sheets each run on every
 core in forked workers (the encoder and the layout hold the interpreter lock, so threads
-would not help). `multiprocessing.Pool.imap` hands every task out at once and, if the caller
-stops early (an error, Ctrl-C), `Pool.terminate` can hang for good: a worker blocked writing a
-large result (a laid-out card with its code is ~10 KB) holds the result queue's lock while
-the pool has stopped reading it. Here at most a few chunks are out at a time, and stopping
-early first collects those, so the workers are idle when the pool is closed; a stop costs
-the time of the chunks in flight, not of the whole batch.
+would not help). Two ways a pool of workers can leave a build waiting for ever, both met:
+`multiprocessing.Pool.terminate` hangs when the caller stops early (an error, Ctrl-C) while a
+worker is blocked writing a large result (a laid-out card with its code is ~10 KB) nobody
+reads; and a `Pool` whose worker dies (killed, out of memory, a crash in native code) never
+answers for that worker's task. Here a `ProcessPoolExecutor` runs the workers: its own
+thread reads every result as it comes, and it notices a dead worker, which ends the build
+with `WorkerLostError` instead of a wait. At most a few chunks are out at a time, so
+stopping early costs the time of the chunks in flight, not of the whole batch.
 
 Workers ignore Ctrl-C: the interrupt is the parent's to handle (it cleans up its temporary
 files); otherwise each worker would print its own traceback.
@@ -20,9 +22,12 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from multiprocessing.pool import AsyncResult
 from typing import TypeVar
+
+from cardgen.errors import WorkerLostError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,32 +67,46 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T], *, workers: int,
     by `workers` forked processes, `chunk` items a message. `function` must be a module-level
     function; what it needs beyond its item it finds in module globals set before the block
     (the fork copies them). An exception raised by `function` is raised to the caller when
-    its result is reached."""
-    context = mp.get_context("fork")
-    # Ctrl-C while forking would land in an at-fork hook, which prints it and carries on:
-    # held back until the workers exist, it interrupts the caller as anywhere else.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pool = context.Pool(workers, initializer=_ignore_interrupts)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    its result is reached; a worker that dies raises `WorkerLostError` there."""
     chunks = [items[start:start + chunk] for start in range(0, len(items), max(1, chunk))]
-    pending: deque[AsyncResult[list[R]]] = deque()
+    pending: deque[Future[list[R]]] = deque()
+    executor = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
+                                   initializer=_ignore_interrupts)
+
+    def submit(index: int) -> None:
+        pending.append(executor.submit(_run_chunk, (function, chunks[index])))
+
+    if chunks:
+        # The workers are forked at the first submit. Ctrl-C while forking would land in an
+        # at-fork hook, which prints it and carries on: held back until the workers exist,
+        # it interrupts the caller as anywhere else.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            submit(0)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def results() -> Iterator[R]:
-        next_chunk = 0
+        next_chunk = len(pending)
         while next_chunk < len(chunks) or pending:
-            while next_chunk < len(chunks) and len(pending) < workers * AHEAD_PER_WORKER:
-                pending.append(pool.apply_async(_run_chunk, ((function, chunks[next_chunk]),)))
-                next_chunk += 1
-            yield from pending.popleft().get()
+            try:
+                while next_chunk < len(chunks) and len(pending) < workers * AHEAD_PER_WORKER:
+                    submit(next_chunk)
+                    next_chunk += 1
+                done = pending.popleft().result()
+            except BrokenProcessPool as lost:  # from submit too, once the pool knows
+                raise WorkerLostError(
+                    "a worker process stopped in the middle of the build (killed, out of "
+                    "memory, or a crash in a library); nothing was written",
+                    fix="run the build again, closing other programs if memory is short; "
+                    "if it happens again with the same file, report it as a cardgen bug "
+                    "with the input file",
+                ) from lost
+            yield from done
 
     try:
         yield results()
     finally:
-        # Collect what is in flight (its results are dropped), so no worker is left writing
-        # to a queue nobody reads; then the pool closes cleanly.
-        for waiting in pending:
-            waiting.wait()
-        pool.close()
-        pool.join()
+        # Chunks not started are dropped; those running are waited for (a few at most), so
+        # no worker outlives the block.
+        executor.shutdown(wait=True, cancel_futures=True)

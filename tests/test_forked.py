@@ -1,15 +1,19 @@
 """Forked workers: results in order, errors raised where they belong, and a caller that stops
 early (an error, Ctrl-C) gets out at once with no worker left behind, even when the results
-are big (the way Pool.terminate could hang for good)."""
+are big (the way Pool.terminate could hang for good), and a worker that dies ends the map
+with an error instead of a wait for ever (the way a Pool waits for a dead worker's task)."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
 
 import pytest
 
 from cardgen import forked
+from cardgen.errors import WorkerLostError
 
 
 def square(n: int) -> int:
@@ -23,6 +27,12 @@ def big(n: int) -> bytes:
 def fails_on_seven(n: int) -> int:
     if n == 7:
         raise ValueError("seven")
+    return n
+
+
+def dies_on_seven(n: int) -> int:
+    if n == 7:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
     return n
 
 
@@ -62,3 +72,31 @@ def test_workers_leave_ctrl_c_to_the_parent() -> None:
     with forked.ordered_map(interrupt_handler, range(4), workers=2, chunk=1) as results:
         assert list(results) == [True] * 4
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+
+
+def test_no_items_make_no_results() -> None:
+    with forked.ordered_map(square, [], workers=2, chunk=4) as results:
+        assert list(results) == []
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_dies_ends_the_map_with_an_error_not_a_wait() -> None:
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            with forked.ordered_map(dies_on_seven, range(60), workers=2, chunk=2) as results:
+                outcome.extend(results)
+        except WorkerLostError as error:
+            outcome.append(error)
+
+    # in a thread with a deadline, so that the old hang fails this test instead of the suite
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the map still waits for the dead worker's results"
+    error = outcome[-1]
+    assert isinstance(error, WorkerLostError) and error.code == "CG990"
+    assert "stopped in the middle of the build" in error.message
+    assert outcome[:-1] == list(range(len(outcome) - 1))  # what came before, in order
+    assert multiprocessing.active_children() == []

@@ -228,7 +228,7 @@ _INTERRUPT_BATCH = """
 import os, signal, sys
 from cardgen import build, forked
 where = sys.argv[1]
-real_map, real_pool = forked.ordered_map, forked.mp.get_context("fork").Pool
+real_map = forked.ordered_map
 stage = {"layout": "_prepare_in_worker", "verify": "_worker_verify"}.get(where)
 
 def ordered_map(function, items, **kwargs):
@@ -248,17 +248,10 @@ def ordered_map(function, items, **kwargs):
             return manager.__exit__(*exc)
     return Interrupting()
 
-class Context:
-    def Pool(self, *args, **kwargs):
-        if where == "fork":   # Ctrl-C while the workers are being forked
-            os.kill(os.getpid(), signal.SIGINT)
-        return real_pool(*args, **kwargs)
-
 forked.ordered_map = ordered_map
 build.forked.ordered_map = ordered_map
-if where == "fork":
-    forked.mp = type("mp", (), {"get_context": staticmethod(lambda _: Context()),
-                                "get_all_start_methods": staticmethod(lambda: ["fork"])})
+if where == "fork":   # Ctrl-C while the workers are being forked (in an at-fork hook)
+    os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
 from cardgen.cli import main
 main(sys.argv[2:])
 """
@@ -277,4 +270,35 @@ def test_ctrl_c_while_workers_run_stops_the_batch_at_once(tmp_path: Path, where:
     assert proc.returncode == 1, proc.stderr
     assert "Aborted" in proc.stderr
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr
+    assert not out.exists() or files(out) == {}
+
+
+_WORKER_DIES = """
+import os, signal, sys
+from cardgen import build
+real = build._prepare_in_worker
+
+def dies_on_the_fifth(index):
+    if index == 5:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return real(index)
+
+build._prepare_in_worker = dies_on_the_fifth
+from cardgen.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_worker_killed_mid_batch_stops_the_build_with_a_message(tmp_path: Path) -> None:
+    from test_batch import batch
+
+    source = batch(tmp_path / "in", [(f"school-{n:03d}", f"k{n:03d}") for n in range(260)],
+                   pack=True)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-c", _WORKER_DIES, "build", str(source), "-o", str(out)],
+        capture_output=True, text=True, cwd=ROOT / "tests", timeout=120, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "CG990" in proc.stderr and "worker process stopped" in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert not out.exists() or files(out) == {}
