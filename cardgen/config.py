@@ -764,6 +764,20 @@ def _apply_copies(source: _Source, copies: Any, spot: _Spot | None) -> None:
         source.index[("print", "copies")] = spot
 
 
+#: cell separators a spreadsheet may use, and their names in messages: Excel writes ";" where
+#: the decimal mark is a comma (much of Europe), and "Unicode text" export uses tabs
+_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _separator(text: str) -> str:
+    """The separator of a CSV, read off its header row (ids and dotted keys hold none of
+    them): the one that appears most there, a comma when none does."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    best = max(counts.values())
+    return next(sep for sep in _SEPARATORS if counts[sep] == best) if best else ","
+
+
 def _read_csv(csv_path: Path, shown: str, problems: list[Problem],
               missing_at: Location) -> list[_Source]:
     def problem(message: str, fix: str, line: int | None = None,
@@ -790,7 +804,8 @@ def _read_csv(csv_path: Path, shown: str, problems: list[Problem],
         problem(f"the CSV is not UTF-8 text (row {row} has a character that is not)",
                 "save it from your spreadsheet as 'CSV UTF-8 (comma delimited)'", row)
         return []
-    reader = csv.reader(io.StringIO(text, newline=""), dialect="excel")
+    separator = _separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect="excel", delimiter=separator)
     rows: list[tuple[int, list[str]]] = []
     line = 1
     try:
@@ -843,7 +858,7 @@ def _read_csv(csv_path: Path, shown: str, problems: list[Problem],
         if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
             problem(f"row {row_line} has {len(cells)} cells but the header has "
                     f"{len(names)} columns", "remove the extra cells, or quote cells "
-                    "that contain commas", row_line)
+                    f"that contain {_SEPARATORS[separator]}", row_line)
             continue
         given: dict[str, str] = {}
         own: Index = {(): _Spot(None, Location(shown, row_line, None, "id"))}

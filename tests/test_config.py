@@ -388,6 +388,27 @@ def test_csv_with_bom_and_excel_quoting(tmp_path: Path) -> None:
     assert elm.spec.back is not None and elm.spec.back.title == "Help, here"
 
 
+@pytest.mark.parametrize("separator", [";", "\t"], ids=["semicolons", "tabs"])
+def test_csv_from_a_spreadsheet_that_separates_cells_otherwise(tmp_path: Path,
+                                                                separator: str) -> None:
+    # Excel writes semicolons where the decimal mark is a comma; "Unicode text" uses tabs.
+    rows = [["id", "code", "copies", "helplines.dsl.name", "back.title"],
+            ["oak", "o1", "60", "Ms Patel, safeguarding lead", ""],
+            ["elm", "", "", "", '"Help; here"' if separator == ";" else "Help; here"]]
+    write_csv(tmp_path, "\r\n".join(separator.join(row) for row in rows) + "\r\n", bom=True)
+    oak, elm = load_campaign(write(tmp_path, CSV_YAML)).variants
+    assert (oak.id, oak.code, oak.copies) == ("oak", "o1", 60)
+    assert oak.spec.helplines["dsl"].name == "Ms Patel, safeguarding lead"  # a comma kept
+    assert elm.spec.back is not None and elm.spec.back.title == "Help; here"
+
+
+def test_a_ragged_semicolon_row_says_semicolons(tmp_path: Path) -> None:
+    write_csv(tmp_path, "id;code\noak;o1;extra\n")
+    problem = one_problem(write(tmp_path, CSV_YAML))
+    assert (problem.code, problem.location and problem.location.line) == ("CG150", 2)
+    assert problem.fix is not None and "semicolons" in problem.fix
+
+
 def test_csv_argument_adds_rows_after_yaml_variants(tmp_path: Path) -> None:
     path = write(tmp_path, VARIANTS)
     write_csv(tmp_path, "id,print.copies\nwest,7\n")
