@@ -21,6 +21,9 @@ Problem codes (all with a path such as ("helplines", id, "phone")):
 - CG211 error: a national number that is not valid for the region but is for another
   country: it needs its +country code.
 - CG212 error: `region` is not a country code libphonenumber knows (UK for GB).
+- CG213 error: a national number written without the leading 0 it is dialled with (a
+  spreadsheet drops it from a number stored as a number), or a full international number
+  without its '+': the QR code would still dial, but the printed number could not be.
 """
 
 from __future__ import annotations
@@ -97,6 +100,38 @@ def _missing_plus(digits: str) -> str | None:
     return str(pn.format_number(n, pn.PhoneNumberFormat.INTERNATIONAL))
 
 
+def _trunk(region: str) -> str:
+    """The region's trunk prefix when it is 0: the only one people reliably write (NANP's 1
+    usually is not), so the only one whose absence is a mistake."""
+    meta = pn.PhoneMetadata.metadata_for_region(region)
+    prefix = (meta.national_prefix if meta is not None else None) or ""
+    return prefix if prefix == "0" else ""
+
+
+def _undiallable(written: str, region: str, n: pn.PhoneNumber) -> NumberError | None:
+    """CG213 when `n`, read from `written` without its trunk prefix (or without the '+' of
+    its country code), is dialled with it: libphonenumber reads '2079460101' as 020 7946
+    0101, but the card prints what was written, which nobody can dial."""
+    trunk = _trunk(region)
+    digits = _digits(written)
+    national = _digits(pn.format_number(n, pn.PhoneNumberFormat.NATIONAL))
+    if not trunk or digits.startswith(trunk) or not national.startswith(trunk):
+        return None
+    as_national = pn.format_number(n, pn.PhoneNumberFormat.NATIONAL)
+    if digits.startswith(str(n.country_code)) and digits != _digits(as_national)[1:]:
+        as_international = pn.format_number(n, pn.PhoneNumberFormat.INTERNATIONAL)
+        return NumberError(
+            f"'{written}' is a full number without its '+': printed like this it cannot "
+            "be dialled",
+            f"write it as '{as_international}' (or '{as_national}')", code="CG213")
+    return NumberError(
+        f"'{written}' lacks the leading {trunk} that {region} numbers are dialled with: "
+        f"printed like this it cannot be dialled (a spreadsheet drops the {trunk} of a "
+        "number stored as a number)",
+        f"write it as '{as_national}'; in a spreadsheet, type it with its spaces or format "
+        "the column as text", code="CG213")
+
+
 def _invalid(written: str, region: str, n: pn.PhoneNumber | None) -> NumberError:
     stripped = written.strip()
     international = stripped.startswith("+") or _digits(stripped).startswith("00")
@@ -113,13 +148,21 @@ def _invalid(written: str, region: str, n: pn.PhoneNumber | None) -> NumberError
             f"write it without the country code, e.g. '{pn.national_significant_number(n)}'",
         )
     if not international and len(_digits(stripped)) > 6:
-        meta = pn.PhoneMetadata.metadata_for_region(region)
-        trunk = (meta.national_prefix if meta is not None else None) or ""
+        trunk = _trunk(region)
+        if trunk and not _digits(stripped).startswith(trunk):
+            # '7700900123': a valid number once the trunk prefix a spreadsheet dropped is back
+            try:
+                with_trunk = pn.parse(trunk + _digits(stripped), region)
+            except pn.NumberParseException:
+                with_trunk = None
+            if with_trunk is not None and pn.is_valid_number(with_trunk):
+                dropped = _undiallable(written, region, with_trunk)
+                if dropped is not None:
+                    return dropped
         # Numbers dialled within the region start with its trunk prefix (0 in GB); one
         # without it that is not a short number was most likely copied from another
         # country. Guessing *which* country is unsafe: most digit strings are valid somewhere.
-        # Only a 0 trunk prefix is reliably written (NANP's 1 usually is not).
-        if trunk == "0" and not _digits(stripped).startswith(trunk):
+        if trunk and not _digits(stripped).startswith(trunk):
             plus = _missing_plus(_digits(stripped))
             example = f", e.g. '{plus}'" if plus else ""
             return NumberError(
@@ -161,6 +204,10 @@ def parse_number(written: str, region: str) -> ParsedNumber:
     emergency = _is_emergency(stripped, region)
     international = stripped.startswith("+") or _digits(stripped).startswith("00")
     if pn.is_valid_number(n):
+        if not international:
+            dropped = _undiallable(written, region, n)
+            if dropped is not None:
+                raise dropped
         kind = pn.number_type(n)
         return ParsedNumber(
             written=written,

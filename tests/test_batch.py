@@ -83,6 +83,20 @@ def test_ids_differing_only_in_case_do_not_clash_in_split_files(tmp_path: Path) 
     assert run_cli("build", str(source), "-o", str(out)).exit_code == 0
 
 
+def test_a_lead_number_that_lost_its_0_in_a_spreadsheet_is_refused_at_its_cell(
+        tmp_path: Path) -> None:
+    source = batch(tmp_path / "in", [("oak", "k1"), ("elm", "k2")])
+    (source.parent / "batch.csv").write_text(
+        "id,code,helplines.dsl.phone\noak,k1,020 7946 0101\nelm,k2,2079460102\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out))
+    assert result.exit_code == 1
+    assert "batch.csv:3 (row 3, column 'helplines.dsl.phone')" in result.output
+    assert "CG213" in result.output and "write it as '020 7946 0102'" in result.output
+    assert not out.exists()
+
+
 def test_variant_option_builds_only_those(tmp_path: Path) -> None:
     rows = [(f"school-{n}", f"s{n}") for n in range(5)]
     source = batch(tmp_path / "in", rows, copies=10)

@@ -128,6 +128,56 @@ def test_missing_plus_is_shown_in_the_fix() -> None:
     assert "+353 1 234 5678" in e.value.fix
 
 
+@pytest.mark.parametrize(
+    ("written", "region", "fix"),
+    [
+        ("2079460101", "GB", "'020 7946 0101'"),     # Excel stored it as a number
+        ("8088005000", "GB", "'0808 800 5000'"),
+        ("7911 123456", "GB", "'07911 123456'"),     # a mobile
+        ("7911123456", "GB", "'07911 123456'"),
+        ("30 1234567", "DE", "'030 1234567'"),
+        ("612345678", "NL", "'06 12345678'"),
+    ],
+)
+def test_a_national_number_without_its_leading_0_cannot_be_printed(written: str, region: str,
+                                                                  fix: str) -> None:
+    # libphonenumber reads these as the right number, so the QR code would dial; the card
+    # prints what was written, which nobody can dial (regression: they were accepted)
+    with pytest.raises(NumberError) as e:
+        parse_number(written, region)
+    assert e.value.code == "CG213"
+    assert "cannot be dialled" in e.value.message
+    assert fix in e.value.fix
+
+
+def test_a_full_number_without_its_plus_cannot_be_printed() -> None:
+    with pytest.raises(NumberError) as e:
+        parse_number("442079460101", "GB")
+    assert e.value.code == "CG213"
+    assert "'+44 20 7946 0101'" in e.value.fix
+
+
+@pytest.mark.parametrize(("written", "region", "e164"),
+                         [("202 555 0123", "US", "+12025550123"),  # NANP numbers drop their 1
+                          ("2025550123", "US", "+12025550123"),
+                          ("0044 20 7946 0101", "GB", "+442079460101"),
+                          ("116 123", "GB", "116123")])
+def test_numbers_dialled_as_written_pass_the_leading_0_rule(written: str, region: str,
+                                                            e164: str) -> None:
+    assert parse_number(written, region).e164 == e164
+
+
+@given(st.sampled_from(["020 7946 0101", "0808 800 5000", "0800 1111", "07911 123456",
+                        "01707 281000", "0300 123 4567", "029 2018 0000"]),
+       st.sampled_from(["", " ", "-"]))
+def test_any_gb_number_is_read_with_its_0_and_refused_without(national: str, gap: str) -> None:
+    with_zero = parse_number(national.replace(" ", gap), "GB")
+    with pytest.raises(NumberError) as e:
+        parse_number(national.replace(" ", gap)[1:], "GB")
+    assert e.value.code == "CG213"
+    assert with_zero.e164 == "+44" + national.replace(" ", "")[1:]
+
+
 def test_short_number_with_country_code_is_refused() -> None:
     with pytest.raises(NumberError) as e:
         parse_number("+44 116 123", "GB")
