@@ -12,7 +12,8 @@ Problem codes (all with a path such as ("helplines", id, "phone")):
 - CG202 error: a face's `qr:` points at a helpline whose number is an emergency number.
 - CG203 warning: premium-rate number.
 - CG204 warning: `verified_on` is more than 365 days before today.
-- CG205 error: letters in a number (vanity numbers such as 0800 CHILDLINE, or "ext").
+- CG205 error: letters in a number (vanity numbers such as 0800 CHILDLINE, or "ext"), or a
+  number in a spreadsheet's scientific notation (2.07946E+09).
 - CG206 error: a WhatsApp number that cannot be a WhatsApp account (a short number).
 - CG207 warning: a WhatsApp number that is not a mobile number.
 - CG208 error: an `sms_body` that cannot go into an SMSTO: payload (non-ASCII, line breaks).
@@ -43,6 +44,8 @@ from cardgen.model import CardSpec, Helpline
 #: Dialled as emergency by every GSM phone whatever the region, so never a helpline QR.
 _ALWAYS_EMERGENCY = frozenset({"112", "911", "999"})
 _LETTERS = re.compile(r"[A-Za-z]")
+#: what a spreadsheet shows of a long number in a narrow column: 2.07946E+09
+_SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[Ee]\+?\d+$")
 _STALE_AFTER = dt.timedelta(days=365)
 _MOBILE_TYPES = frozenset({pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
@@ -189,6 +192,12 @@ def parse_number(written: str, region: str) -> ParsedNumber:
     """
     region = region.upper()
     stripped = written.strip()
+    if _SCIENTIFIC.match(stripped):
+        raise NumberError(
+            f"'{written}' is a number a spreadsheet wrote in scientific notation: its last "
+            "digits (and its leading 0) are lost",
+            "type the number again with its spaces (020 7946 0101), or format the column "
+            "as text before typing it", code="CG205")
     if _LETTERS.search(stripped):
         fix = "write the digits, e.g. '0800 1111' not '0800 CHILDLINE'"
         if re.search(r"(?i)\b(ext|x)\b", stripped):

@@ -150,6 +150,14 @@ def test_a_national_number_without_its_leading_0_cannot_be_printed(written: str,
     assert fix in e.value.fix
 
 
+@pytest.mark.parametrize("written", ["2.07946E+09", "7,911E+09", "2E+09"])
+def test_a_number_in_scientific_notation_says_what_the_spreadsheet_did(written: str) -> None:
+    with pytest.raises(NumberError) as e:
+        parse_number(written, "GB")
+    assert e.value.code == "CG205"
+    assert "scientific notation" in e.value.message and "as text" in e.value.fix
+
+
 def test_a_full_number_without_its_plus_cannot_be_printed() -> None:
     with pytest.raises(NumberError) as e:
         parse_number("442079460101", "GB")
