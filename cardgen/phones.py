@@ -22,6 +22,8 @@ Problem codes (all with a path such as ("helplines", id, "phone")):
 - CG211 error: a national number that is not valid for the region but is for another
   country: it needs its +country code.
 - CG212 error: `region` is not a country code libphonenumber knows (UK for GB).
+- CG214 warning: an international number that keeps its leading 0 (+44 020 ..., +44 (0)20
+  ...): typed as printed, many phones cannot dial it.
 - CG213 error: a national number written without the leading 0 it is dialled with (a
   spreadsheet drops it from a number stored as a number), or a full international number
   without its '+': the QR code would still dial, but the printed number could not be.
@@ -76,6 +78,8 @@ class ParsedNumber:
     is_emergency: bool
     is_premium: bool
     is_mobile: bool = False
+    #: written with the country code and the trunk prefix too (+44 020 ..., +44 (0)20 ...)
+    doubly_prefixed: bool = False
 
 
 def _digits(text: str) -> str:
@@ -182,6 +186,17 @@ def _invalid(written: str, region: str, n: pn.PhoneNumber | None) -> NumberError
     )
 
 
+def _doubly_prefixed(written: str, n: pn.PhoneNumber) -> bool:
+    """Whether an international number keeps its trunk prefix after the country code:
+    '+44 020 7946 0101' or '+44 (0)20 7946 0101', which many phones fail to dial as typed."""
+    trunk = _trunk(pn.region_code_for_number(n) or "")
+    digits = _digits(written)
+    after = digits.removeprefix("00") if not written.startswith("+") else digits
+    after = after.removeprefix(str(n.country_code))
+    return bool(trunk) and after.startswith(trunk) and not pn.national_significant_number(
+        n).startswith(trunk)
+
+
 @functools.lru_cache(maxsize=8192)
 def parse_number(written: str, region: str) -> ParsedNumber:
     """Parse a number as a user wrote it, read nationally for `region`.
@@ -225,6 +240,7 @@ def parse_number(written: str, region: str) -> ParsedNumber:
             is_emergency=emergency,
             is_premium=kind == pn.PhoneNumberType.PREMIUM_RATE,
             is_mobile=kind in _MOBILE_TYPES,
+            doubly_prefixed=international and _doubly_prefixed(stripped, n),
         )
     if not international and (emergency or sni.is_valid_short_number_for_region(n, region)):
         cost = sni.expected_cost_for_region(n, region)
@@ -352,6 +368,18 @@ def check_helplines(spec: CardSpec, *, today: dt.date) -> list[Problem]:
                     "warning",
                     "emergency numbers are best printed in the footer "
                     "(e.g. 'If a child is in immediate danger, call 999.')",
+                    path,
+                ))
+            if n.doubly_prefixed:
+                full = pn.parse(n.e164, None)
+                problems.append(Problem(
+                    "CG214",
+                    f"helpline '{hid}' {name} '{written}' has both the country code and the "
+                    "leading 0: typed as printed, many phones cannot dial it",
+                    "warning",
+                    f"write '{pn.format_number(full, pn.PhoneNumberFormat.INTERNATIONAL)}', "
+                    f"or '{pn.format_number(full, pn.PhoneNumberFormat.NATIONAL)}' on a card "
+                    "used in one country",
                     path,
                 ))
             if n.is_premium:

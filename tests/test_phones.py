@@ -266,6 +266,27 @@ def test_premium_number_is_a_warning() -> None:
     assert problems[0].path == ("helplines", "p", "phone")
 
 
+@pytest.mark.parametrize("written", ["+44 020 7946 0101", "+44 (0)20 7946 0101",
+                                     "0044 020 7946 0101", "+353 (0)1 234 5678"])
+def test_a_country_code_with_the_leading_0_kept_is_a_warning(written: str) -> None:
+    problems = check_helplines(spec({"lead": Helpline(name="Lead", phone=written)}),
+                               today=TODAY)
+    assert codes(problems) == [("CG214", "warning")]
+    assert problems[0].path == ("helplines", "lead", "phone")
+    fix = problems[0].fix or ""
+    assert "'+44 20 7946 0101'" in fix or "'+353 1 234 5678'" in fix
+    # the QR code dials the right number all the same
+    assert tel_payload(parse_number(written, "GB")) in ("tel:+442079460101", "tel:+35312345678")
+
+
+@pytest.mark.parametrize("written", ["+44 20 7946 0101", "020 7946 0101", "+39 06 1234 5678",
+                                     "+1 202 555 0123"])
+def test_numbers_written_one_way_only_are_not_doubly_prefixed(written: str) -> None:
+    # Italian numbers keep their 0 after +39: it is part of the number, not a trunk prefix
+    assert check_helplines(spec({"lead": Helpline(name="Lead", phone=written)}),
+                           today=TODAY) == []
+
+
 def test_stale_verified_on_is_a_warning_and_a_year_is_not() -> None:
     old = spec({"n": Helpline(name="N", phone="0800 1111", verified_on=dt.date(2025, 10, 1))})
     problems = check_helplines(old, today=TODAY)
