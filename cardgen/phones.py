@@ -22,11 +22,11 @@ Problem codes (all with a path such as ("helplines", id, "phone")):
 - CG211 error: a national number that is not valid for the region but is for another
   country: it needs its +country code.
 - CG212 error: `region` is not a country code libphonenumber knows (UK for GB).
-- CG214 warning: an international number that keeps its leading 0 (+44 020 ..., +44 (0)20
-  ...): typed as printed, many phones cannot dial it.
 - CG213 error: a national number written without the leading 0 it is dialled with (a
   spreadsheet drops it from a number stored as a number), or a full international number
   without its '+': the QR code would still dial, but the printed number could not be.
+- CG214 warning: an international number that keeps its leading 0 (+44 020 ..., +44 (0)20
+  ...): typed as printed, many phones cannot dial it.
 """
 
 from __future__ import annotations
@@ -121,11 +121,11 @@ def _undiallable(written: str, region: str, n: pn.PhoneNumber) -> NumberError | 
     0101, but the card prints what was written, which nobody can dial."""
     trunk = _trunk(region)
     digits = _digits(written)
-    national = _digits(pn.format_number(n, pn.PhoneNumberFormat.NATIONAL))
+    as_national = pn.format_number(n, pn.PhoneNumberFormat.NATIONAL)
+    national = _digits(as_national)
     if not trunk or digits.startswith(trunk) or not national.startswith(trunk):
         return None
-    as_national = pn.format_number(n, pn.PhoneNumberFormat.NATIONAL)
-    if digits.startswith(str(n.country_code)) and digits != _digits(as_national)[1:]:
+    if digits.startswith(str(n.country_code)) and digits != national[len(trunk):]:
         as_international = pn.format_number(n, pn.PhoneNumberFormat.INTERNATIONAL)
         return NumberError(
             f"'{written}' is a full number without its '+': printed like this it cannot "
@@ -157,19 +157,11 @@ def _invalid(written: str, region: str, n: pn.PhoneNumber | None) -> NumberError
     if not international and len(_digits(stripped)) > 6:
         trunk = _trunk(region)
         if trunk and not _digits(stripped).startswith(trunk):
-            # '7700900123': a valid number once the trunk prefix a spreadsheet dropped is back
-            try:
-                with_trunk = pn.parse(trunk + _digits(stripped), region)
-            except pn.NumberParseException:
-                with_trunk = None
-            if with_trunk is not None and pn.is_valid_number(with_trunk):
-                dropped = _undiallable(written, region, with_trunk)
-                if dropped is not None:
-                    return dropped
-        # Numbers dialled within the region start with its trunk prefix (0 in GB); one
-        # without it that is not a short number was most likely copied from another
-        # country. Guessing *which* country is unsafe: most digit strings are valid somewhere.
-        if trunk and not _digits(stripped).startswith(trunk):
+            # Numbers dialled within the region start with its trunk prefix (0 in GB); one
+            # without it that is not valid even so (libphonenumber reads a valid one without
+            # its 0, which `_undiallable` refuses) was most likely copied from another
+            # country. Guessing *which* country is unsafe: most digit strings are valid
+            # somewhere.
             plus = _missing_plus(_digits(stripped))
             example = f", e.g. '{plus}'" if plus else ""
             return NumberError(
