@@ -99,7 +99,7 @@ def write_glabels_job(folder: Path, variants: int) -> Path:
 def child(yaml_file: Path, out: Path) -> None:
     """Runs one build in this process and prints stage times, sizes and peak memory."""
     started = time.perf_counter()
-    from cardgen.build import BuildOptions, build_campaign
+    from cardgen.pipeline import BuildOptions, build_campaign
 
     imported = time.perf_counter()
     marks: dict[str, float] = {}

@@ -16,7 +16,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from cardgen.build import BuildOptions, build_campaign
+from cardgen.pipeline import BuildOptions, build_campaign
 
 CARD = """\
 campaign: Memory bench

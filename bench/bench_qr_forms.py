@@ -43,7 +43,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib.tables._c_m_a_p import cmap_format_4, cmap_format_6
 from PIL import Image
 
-from cardgen import qr
+from cardgen.qr import encode as qr
 
 HUB = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/"
 SIDE_PT = 36 * 72 / 25.4  # the classic design's code on Avery C32011 is 36 mm wide

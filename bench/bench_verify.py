@@ -31,9 +31,9 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from cardgen import verify
-from cardgen.qr import QUIET_ZONE, encode
-from cardgen.verify import MM_PER_INCH, QrExpectation, verify_pdf
+from cardgen.pdf import verify
+from cardgen.pdf.verify import MM_PER_INCH, QrExpectation, verify_pdf
+from cardgen.qr.encode import QUIET_ZONE, encode
 
 PT = 72 / 25.4
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ def sweep(name: str, pdf: bytes | Path, wanted: Sequence[QrExpectation]) -> None
 def capture(campaign: Path) -> list[tuple[Path, list[QrExpectation]]]:
     """Builds `campaign` and keeps each PDF and its expectations as build.py hands them to
     verify_pdf, with module counts (at error correction M, the default) if it gave none."""
-    from cardgen import build
+    from cardgen import pipeline as build
 
     kept: list[tuple[Path, list[QrExpectation]]] = []
     original = verify.verify_pdf

@@ -33,7 +33,7 @@ def _mm(value: float) -> str:
 
 
 def designs_table() -> Table:
-    from cardgen.designs import builtin_designs
+    from cardgen.layout.designs import builtin_designs
 
     rows: list[tuple[str, ...]] = [
         (d.name, d.description.strip().split("\n")[0]) for d in builtin_designs()]
@@ -41,7 +41,7 @@ def designs_table() -> Table:
 
 
 def sizes_table() -> Table:
-    from cardgen.sheets import DEFAULT_SIZE, SIZE_PRESETS
+    from cardgen.layout.sheets import DEFAULT_SIZE, SIZE_PRESETS
 
     rows: list[tuple[str, ...]] = []
     for name, (w, h, r) in SIZE_PRESETS.items():
@@ -54,7 +54,7 @@ def sizes_table() -> Table:
 def fonts_table(*, system: bool = True) -> Table:
     """Each font family once: weights, line spacing, every script it covers, where it is from.
     Fallbacks for other scripts are chosen from these."""
-    from cardgen.fontdb import font_table
+    from cardgen.text.fonts import font_table
 
     rows: list[tuple[str, ...]] = [
         (r.family, r.weights, f"{r.line_spacing:g}", ", ".join(r.scripts) or "-", r.source)
@@ -64,7 +64,7 @@ def fonts_table(*, system: bool = True) -> Table:
 
 
 def sheets_table() -> Table:
-    from cardgen.sheets import list_sheets
+    from cardgen.layout.sheets import list_sheets
 
     rows: list[tuple[str, ...]] = [(r.id, r.page, r.card, r.per_sheet, ", ".join(r.codes) or "-")
                                    for r in list_sheets()]
@@ -76,10 +76,10 @@ def sheets_table() -> Table:
 
 def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
     """The starter card in `design`: PNG bytes of its front, then its back."""
-    from cardgen.build import prepare_cards
-    from cardgen.preview import face_pdf
-    from cardgen.starter import starter_text
-    from cardgen.verify import render_page_png
+    from cardgen.input.starter import starter_text
+    from cardgen.pdf.verify import render_page_png
+    from cardgen.pictures import face_pdf
+    from cardgen.pipeline import prepare_cards
 
     source = scratch / f"{design}.yaml"
     source.write_text(starter_text().replace("design: discreet", f"design: {design}", 1),
@@ -98,8 +98,8 @@ def designs_contact_sheet(dpi: int = 100) -> bytes:
     """One PNG: each built-in design (a column) with the starter card's front and back."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from cardgen.designs import builtin_names
-    from cardgen.text import builtin_fonts
+    from cardgen.layout.designs import builtin_names
+    from cardgen.text.measure import builtin_fonts
 
     names = builtin_names()
     pad, label_h = 24, 40

@@ -132,7 +132,7 @@ def build(file: Path, output_dir: Path, split: bool, variants: tuple[str, ...],
           variants_csv: Path | None, start_at: int | None, strict: bool, force: bool,
           quiet: bool) -> None:
     """Validate, render and verify FILE; write the PDF(s) and a manifest."""
-    from cardgen.build import BuildOptions, build_campaign
+    from cardgen.pipeline import BuildOptions, build_campaign
 
     options = BuildOptions(output_dir=output_dir, split=split, strict=strict,
                            only_variants=variants, variants_csv=variants_csv,
@@ -155,7 +155,7 @@ def build(file: Path, output_dir: Path, split: bool, variants: tuple[str, ...],
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(file: Path, variants_csv: Path | None, strict: bool) -> None:
     """Report every error and warning in FILE, with its position; write nothing."""
-    from cardgen.build import BuildOptions, check_campaign
+    from cardgen.pipeline import BuildOptions, check_campaign
 
     problems = _run(lambda: check_campaign(
         file, BuildOptions(strict=strict, variants_csv=variants_csv)), writes=False)
@@ -174,7 +174,7 @@ def schema() -> None:
     """Print the JSON Schema of the YAML file (for editor completion)."""
     import json
 
-    from cardgen.model import json_schema
+    from cardgen.input.model import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
@@ -185,7 +185,7 @@ def schema() -> None:
               help="Ask for the campaign name, local helplines and link.")
 def init(directory: Path, interactive: bool) -> None:
     """Write a commented starter DIRECTORY/cards.yaml that builds as it is."""
-    from cardgen import starter
+    from cardgen.input import starter
 
     answers = starter.ask_answers(_click_ask) if interactive else None
     written = _run(lambda: starter.write_starter(directory, answers))
@@ -222,7 +222,7 @@ def _click_ask(question: str, default: str | None, check: Callable[[str], str]) 
 def preview(file: Path, output_dir: Path, variants: tuple[str, ...],
             variants_csv: Path | None, dpi: int | None, sheet: bool) -> None:
     """PNG pictures of each face of each card, drawn by the same code that prints."""
-    from cardgen.preview import preview_faces, preview_sheets
+    from cardgen.pictures import preview_faces, preview_sheets
 
     make = preview_sheets if sheet else preview_faces
     chosen = dpi or (100 if sheet else 150)
@@ -249,7 +249,7 @@ def list_designs(contact_sheet: bool, output_dir: Path) -> None:
 
     click.echo(catalog.format_table(_run(catalog.designs_table)))
     if contact_sheet:
-        from cardgen.build import write_atomically
+        from cardgen.pipeline import write_atomically
 
         png = _run(catalog.designs_contact_sheet)
         for path in _run(lambda: write_atomically(output_dir, {"designs.png": png})):
@@ -292,7 +292,7 @@ def list_sheets() -> None:
               default=Path("output"), show_default=True, help="Folder for the PDF.")
 def calibrate(sheet: str, duplex: str | None, output_dir: Path) -> None:
     """A test page to measure your printer's offset on card stock."""
-    from cardgen.calibrate import write_calibration
+    from cardgen.layout.calibrate import write_calibration
 
     path = _run(lambda: write_calibration(sheet, output_dir, duplex=duplex or "none"))
     click.echo(f"wrote {path}")

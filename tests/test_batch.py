@@ -12,9 +12,9 @@ import pytest
 from conftest import EXAMPLES, run_cli
 from pdfprobe import decode_page, page_sizes_mm
 
-from cardgen import build as build_module
-from cardgen.build import BuildOptions, build_campaign, check_campaign
-from cardgen.model import Variant
+from cardgen import pipeline as build_module
+from cardgen.input.model import Variant
+from cardgen.pipeline import BuildOptions, build_campaign, check_campaign
 
 HUB = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/"
 SLUG = "neglect-matters-schools-2026"
@@ -258,7 +258,7 @@ def prepared_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def _cores(monkeypatch: pytest.MonkeyPatch, cores: int) -> None:
     # One core: every card is laid out, and every code encoded, in this process.
-    from cardgen import forked
+    from cardgen import workers as forked
 
     monkeypatch.setattr(forked, "cores", lambda: cores)
 

@@ -218,8 +218,8 @@ def test_same_bytes_across_processes_and_hash_seeds(tmp_path: Path) -> None:
 def test_a_build_gives_back_to_the_collector_what_it_set_aside(tmp_path: Path) -> None:
     import gc
 
-    from cardgen.build import BuildOptions, build_campaign
     from cardgen.errors import InputError
+    from cardgen.pipeline import BuildOptions, build_campaign
 
     before = gc.get_freeze_count()
     build_campaign(EXAMPLES / "youth-group.yaml", BuildOptions(output_dir=tmp_path))

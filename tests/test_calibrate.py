@@ -13,10 +13,11 @@ from conftest import run_cli
 from pdfprobe import PT, page_sizes_mm, page_text
 from pypdf.generic import ContentStream
 
-from cardgen.calibrate import calibration_pages
 from cardgen.errors import CardgenError
+from cardgen.layout.calibrate import calibration_pages
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sheets.json"
+# The gLabels and LibreOffice label geometry, kept with the tests: see tests/data/README.md.
+REFERENCE = Path(__file__).resolve().parent / "data" / "sheets.json"
 SHEETS: list[dict[str, Any]] = json.loads(REFERENCE.read_text(encoding="utf-8"))
 
 

@@ -115,7 +115,7 @@ print:
 
 
 def test_list_sheets_shows_every_sheet_with_its_codes() -> None:
-    from cardgen.sheets import builtin_sheets
+    from cardgen.layout.sheets import builtin_sheets
 
     result = run_cli("list", "sheets")
     assert result.exit_code == 0

@@ -11,8 +11,8 @@ from conftest import EXAMPLES, MINIMAL, write
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardgen.config import deep_merge, load_campaign
 from cardgen.errors import CardgenError, InputError, Location, Problem
+from cardgen.input.config import deep_merge, load_campaign
 
 
 def problems_of(path: Path, **kwargs: Any) -> list[Problem]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import MINIMAL, ROOT, run_cli
 
-from cardgen import limits
+from cardgen.input import limits
 
 CORPUS = ROOT / "tests" / "corpus"
 CASES: list[dict[str, Any]] = tomllib.loads(

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cardgen.designs import RowBlock, builtin_designs, load_design
 from cardgen.errors import CardgenError
+from cardgen.layout.designs import RowBlock, builtin_designs, load_design
 
-DESIGNS = Path(__file__).resolve().parent.parent / "templates" / "designs"
+DESIGNS = Path(__file__).resolve().parent.parent / "cardgen" / "templates" / "designs"
 
 
 def test_built_in_designs_are_discreet_classic_and_qr_only() -> None:
@@ -18,7 +18,7 @@ def test_built_in_designs_are_discreet_classic_and_qr_only() -> None:
 
 @pytest.mark.parametrize("design", builtin_designs(), ids=lambda d: d.name)
 def test_built_in_designs_keep_the_print_shop_safe_area(design: object) -> None:
-    from cardgen.designs import Design
+    from cardgen.layout.designs import Design
 
     assert isinstance(design, Design)
     assert design.margin_min >= 3.0

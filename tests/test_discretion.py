@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from cardgen.discretion import builtin_words, find_words
+from cardgen.checks.discretion import builtin_words, find_words
 
 CARD = """\
 campaign: Discreet

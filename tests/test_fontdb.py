@@ -11,8 +11,8 @@ from fontTools.ttLib import TTFont
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardgen import fontdb
 from cardgen.errors import InputError
+from cardgen.text import fonts as fontdb
 
 # Sample card sentences ("Need to talk? Call free ...") in the ten most spoken languages of
 # England after English (Census 2021), plus Hindi. Written for these tests by the author
@@ -196,7 +196,7 @@ def test_any_mix_of_the_sample_scripts_is_fully_covered(text: str, language: str
 
 
 def test_font_table_folds_weights_and_lists_scripts() -> None:
-    from cardgen.fontdb import font_table
+    from cardgen.text.fonts import font_table
 
     rows = {r.family: r for r in font_table(system=False)}
     assert rows["Atkinson Hyperlegible"].weights == "regular/bold"

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from cardgen import forked
+from cardgen import workers as forked
 from cardgen.errors import WorkerLostError
 
 

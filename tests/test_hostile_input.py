@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pdfprobe import decode_page
 
-from cardgen import hygiene
-from cardgen.build import BuildOptions, build_campaign, check_campaign
 from cardgen.errors import CardgenError, Location
+from cardgen.input import hygiene
+from cardgen.pipeline import BuildOptions, build_campaign, check_campaign
 
 MINIMAL = """\
 campaign: {campaign}

@@ -22,8 +22,8 @@ from fontTools.ttLib import TTFont
 from pypdf.generic import ContentStream
 from ruamel.yaml import YAML
 
-from cardgen.build import BuildOptions, build_campaign
-from cardgen.fontdb import available_faces
+from cardgen.pipeline import BuildOptions, build_campaign
+from cardgen.text.fonts import available_faces
 from tests.conftest import EXAMPLES, run_cli
 from tests.pdfprobe import decode_page
 
@@ -233,10 +233,10 @@ def test_the_qr_code_still_decodes(built: dict[str, bytes], lang: str) -> None:
 
 @pytest.mark.parametrize("lang", RTL)
 def test_right_to_left_cards_align_left_aligned_text_to_the_right(lang: str) -> None:
-    from cardgen.designs import load_design
-    from cardgen.layout import layout_face
-    from cardgen.model import CardSpec
-    from cardgen.text import load_font_family
+    from cardgen.input.model import CardSpec
+    from cardgen.layout.designs import load_design
+    from cardgen.layout.face import layout_face
+    from cardgen.text.measure import load_font_family
 
     data = YAML(typ="safe").load((EXAMPLES / "languages" / f"{lang}.yaml").read_text("utf-8"))
     data["front"]["write_in"] = {"ar": "الشخص البالغ الذي أثق به:",

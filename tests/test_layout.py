@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from PIL import Image
 from ruamel.yaml import YAML
 
-from cardgen import layout as layout_module
-from cardgen.designs import Design, load_design
 from cardgen.errors import Problem
-from cardgen.layout import item_box, layout_face
-from cardgen.model import CardSpec
-from cardgen.placed import FaceLayout, ImageItem, QrItem, RuleItem, TextItem
-from cardgen.qr import encode
-from cardgen.text import load_font_family
+from cardgen.input.model import CardSpec
+from cardgen.layout import face as layout_module
+from cardgen.layout.designs import Design, load_design
+from cardgen.layout.face import item_box, layout_face
+from cardgen.layout.placed import FaceLayout, ImageItem, QrItem, RuleItem, TextItem
+from cardgen.qr.encode import encode
+from cardgen.text.measure import load_font_family
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FONTS = load_font_family("Atkinson Hyperlegible", EXAMPLES)

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardgen.errors import Problem
-from cardgen.links import (
+from cardgen.checks.links import (
     MAX_PAYLOAD,
     ascii_url,
     check_links,
@@ -18,7 +17,8 @@ from cardgen.links import (
     shortener_hosts,
     tracked_url,
 )
-from cardgen.model import CardSpec, Face, Helpline, Link, Tracking, Utm
+from cardgen.errors import Problem
+from cardgen.input.model import CardSpec, Face, Helpline, Link, Tracking, Utm
 
 PARAM = Tracking()
 UTM = Tracking(utm=Utm(medium="card", campaign="neglect-matters"))

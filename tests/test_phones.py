@@ -8,9 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardgen.errors import Problem
-from cardgen.model import CardSpec, Face, Helpline
-from cardgen.phones import (
+from cardgen.checks.phones import (
     NumberError,
     check_helplines,
     helpline_payload,
@@ -19,6 +17,8 @@ from cardgen.phones import (
     tel_payload,
     whatsapp_payload,
 )
+from cardgen.errors import Problem
+from cardgen.input.model import CardSpec, Face, Helpline
 
 TODAY = dt.date(2026, 11, 1)
 

@@ -15,10 +15,10 @@ from conftest import run_cli
 from pdfprobe import PT, PlacedForm, page_sizes_mm, placed_forms
 from pypdf.generic import ContentStream
 
-from cardgen.sheets import load_sheet
+from cardgen.layout.sheets import load_sheet
 
-# The project's checkout (main or a worktree) sits beside shared/.
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sheets.json"
+# The gLabels and LibreOffice label geometry, kept with the tests: see tests/data/README.md.
+REFERENCE = Path(__file__).resolve().parent / "data" / "sheets.json"
 SHEETS: list[dict[str, Any]] = json.loads(REFERENCE.read_text(encoding="utf-8"))
 TOL = 0.05
 

@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from cardgen.model import CardSpec
-from cardgen.placed import FaceLayout, QrItem, TextItem
-from cardgen.printshop import (
+from cardgen.input.model import CardSpec
+from cardgen.input.units import BLACK, WHITE
+from cardgen.layout.placed import FaceLayout, QrItem, TextItem
+from cardgen.layout.printshop import (
     colour_mode,
     grow_for_crop_marks,
     print_shop_crop_marks,
     safe_area_problems,
     wants_crop_marks,
 )
-from cardgen.sheets import load_sheet, plan_sheet
-from cardgen.text import load_font_family
-from cardgen.units import BLACK, WHITE
+from cardgen.layout.sheets import load_sheet, plan_sheet
+from cardgen.text.measure import load_font_family
 
 FONT = load_font_family("Atkinson Hyperlegible", Path(".")).regular
 MODULES = ((True, False), (False, True))
@@ -95,7 +95,8 @@ def test_print_shop_crop_marks_only_when_written() -> None:
 
 
 def test_a_design_margin_under_the_safe_area_is_refused_with_its_place(tmp_path: Path) -> None:
-    design = Path(__file__).resolve().parent.parent / "templates" / "designs" / "discreet.yaml"
+    root = Path(__file__).resolve().parent.parent
+    design = root / "cardgen" / "templates" / "designs" / "discreet.yaml"
     text = design.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^margin: .*$", "margin: 2mm", text)
     text = re.sub(r"(?m)^margin_min: .*$", "", text)

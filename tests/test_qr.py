@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cardgen.qr import (
+from cardgen.qr.encode import (
     MIN_MODULE_MM,
     WARN_MODULE_MM,
     QrCode,
@@ -181,7 +181,7 @@ def test_rectangles_are_fewer_than_runs_for_a_real_code() -> None:
 
 
 def test_path_fills_exactly_the_dark_modules() -> None:
-    from cardgen.qr import rectangle_path
+    from cardgen.qr.encode import rectangle_path
 
     code = encode(URL_103)
     assert code.path == rectangle_path(code.modules)

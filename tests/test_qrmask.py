@@ -12,7 +12,8 @@ import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardgen import qr, qrmask
+from cardgen.qr import encode as qr
+from cardgen.qr import mask as qrmask
 
 _DARK = bytes([1] + [0] * 255)
 

@@ -14,9 +14,10 @@ import pypdfium2
 import pytest
 from pdfprobe import PT, placed_forms
 
-from cardgen import render, text
-from cardgen.placed import FaceLayout, PagePlan, Placement, Ruler, Scale
-from cardgen.units import Colour
+from cardgen.input.units import Colour
+from cardgen.layout.placed import FaceLayout, PagePlan, Placement, Ruler, Scale
+from cardgen.pdf import draw as render
+from cardgen.text import measure as text
 
 WHITE = Colour(1, 1, 1, (0, 0, 0, 0))
 FACE = FaceLayout(85.0, 54.0, WHITE, ())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from cardgen import build
+from cardgen import pipeline as build
 from cardgen.errors import OutputError
 
 CARD = """\
@@ -150,7 +150,8 @@ def test_a_link_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
 
 _INTERRUPT = """
 import os, signal, sys
-from cardgen import build, render
+from cardgen import pipeline as build
+from cardgen.pdf import draw as render
 real_replace, real_render = os.replace, render.render_to_file
 where = sys.argv[1]
 
@@ -192,8 +193,8 @@ def test_ctrl_c_during_a_build_keeps_previous_files(
 def test_a_code_that_does_not_decode_leaves_no_file_and_no_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The PDF is written to a temporary file in the output folder before it is verified.
-    from cardgen import verify
     from cardgen.errors import VerificationError
+    from cardgen.pdf import verify
 
     def fails(pdf: Path, *_args: object, **_kwargs: object) -> None:
         assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF-")
@@ -209,7 +210,7 @@ def test_a_code_that_does_not_decode_leaves_no_file_and_no_folder(
 
 def test_full_disk_while_rendering_keeps_previous_files(
         previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
-    from cardgen import render
+    from cardgen.pdf import draw as render
 
     path, out, before = previous
 
@@ -226,7 +227,8 @@ def test_full_disk_while_rendering_keeps_previous_files(
 
 _INTERRUPT_BATCH = """
 import os, signal, sys
-from cardgen import build, forked
+from cardgen import pipeline as build
+from cardgen import workers as forked
 where = sys.argv[1]
 real_map = forked.ordered_map
 stage = {"layout": "_prepare_in_worker", "verify": "_worker_verify"}.get(where)
@@ -275,7 +277,7 @@ def test_ctrl_c_while_workers_run_stops_the_batch_at_once(tmp_path: Path, where:
 
 _WORKER_DIES = """
 import os, signal, sys
-from cardgen import build
+from cardgen import pipeline as build
 real = build._prepare_in_worker
 
 def dies_on_the_fifth(index):

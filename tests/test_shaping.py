@@ -12,8 +12,9 @@ from fontTools.ttLib import TTFont
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardgen import fontdb, shaping
-from cardgen.units import PT_PER_MM
+from cardgen.input.units import PT_PER_MM
+from cardgen.text import fonts as fontdb
+from cardgen.text import shaping
 
 # Sample sentences: written for these tests by the author (an AI assistant), not from a
 # published translation; see tests/test_fontdb.py. They are not for printing on cards.

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cardgen.errors import CardgenError
-from cardgen.model import CardSize
-from cardgen.sheets import (
+from cardgen.input.model import CardSize
+from cardgen.layout.sheets import (
     SIZE_PRESETS,
     PageGeometry,
     Sheet,

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import run_cli
 
-from cardgen import starter
 from cardgen.cli import main
+from cardgen.input import starter
 
 
 def test_init_writes_a_file_that_builds_and_passes_strict_check(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cardgen.errors import CardgenError
-from cardgen.text import (
+from cardgen.text.measure import (
     builtin_fonts,
     load_font_family,
     missing_characters,

@@ -14,8 +14,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from cardgen.errors import VerificationError
-from cardgen.qr import ERROR_CORRECTION_LEVELS, QUIET_ZONE, encode, min_side_mm
-from cardgen.verify import (
+from cardgen.pdf.verify import (
     FAST_PX_PER_MODULE,
     MM_PER_INCH,
     QrExpectation,
@@ -25,6 +24,7 @@ from cardgen.verify import (
     render_page_png,
     verify_pdf,
 )
+from cardgen.qr.encode import ERROR_CORRECTION_LEVELS, QUIET_ZONE, encode, min_side_mm
 
 PT = 72 / 25.4
 PAGE_W, PAGE_H = A4[0] / PT, A4[1] / PT
@@ -39,7 +39,7 @@ Drawn = tuple[float, float, float, str, int, bool]
 def make_pdf(pages: list[list[Drawn]],
              covers: list[tuple[float, float, float, float]] | None = None) -> bytes:
     """A4 pages with QR codes drawn as render.py does: one non-zero path of horizontal runs.
-    Stands in for cardgen.render, which tests of this module must not depend on. `covers`:
+    Stands in for cardgen.pdf.draw, which tests of this module must not depend on. `covers`:
     white rectangles (x, y, width, height in mm) painted over the first page's codes."""
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=1)

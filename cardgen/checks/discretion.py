@@ -16,9 +16,9 @@ import importlib.resources
 import re
 from collections.abc import Iterable, Iterator
 
-from cardgen.designs import Design
 from cardgen.errors import DocPath, Problem
-from cardgen.model import CardSpec, Face
+from cardgen.input.model import CardSpec, Face
+from cardgen.layout.designs import Design
 
 #: endings that still give the word away (neglected, violently, ...)
 _ENDINGS = r"(?:s|es|d|ed|er|ers|ing|ive|ly|ful)?"
@@ -26,7 +26,7 @@ _ENDINGS = r"(?:s|es|d|ed|er|ers|ing|ive|ly|ful)?"
 
 @functools.cache
 def builtin_words() -> tuple[str, ...]:
-    """The words in templates/discretion_words.txt (comments and blank lines skipped)."""
+    """The words in cardgen/templates/discretion_words.txt (comments and blank lines skipped)."""
     text = (importlib.resources.files("cardgen.templates") / "discretion_words.txt"
             ).read_text(encoding="utf-8")
     words = (line.split("#", 1)[0].strip() for line in text.splitlines())

@@ -8,7 +8,7 @@ with the room the design leaves it (CG710). Nothing is clipped and nothing overl
 every item comes from a box of its own.
 
 Text in a script other than Latin, right-to-left text, or text with characters the card's
-font lacks is shaped with HarfBuzz (`cardgen.shaping`, fonts from `cardgen.fontdb`): it is
+font lacks is shaped with HarfBuzz (`cardgen.text.shaping`, fonts from `cardgen.text.fonts`): it is
 measured, wrapped and shrunk on its shaped widths, its lines are as tall as its fonts need
 (Nastaliq 2.6 x size), and its text items carry the glyphs to draw. Pure Latin text stays
 on the fast plain path. On right-to-left cards (language ar, ur, fa, he ...) the design's
@@ -28,11 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from cardgen import fontdb
-from cardgen.designs import Block, Design, FaceDesign, Orientation, RowBlock, Styles, TextStyle
 from cardgen.errors import DocPath, InputError, Problem
-from cardgen.model import CardSpec, Face, Helpline
-from cardgen.placed import (
+from cardgen.input.model import CardSpec, Face, Helpline
+from cardgen.input.units import BLACK, Colour, contrast_ratio
+from cardgen.layout.designs import (
+    Block,
+    Design,
+    FaceDesign,
+    Orientation,
+    RowBlock,
+    Styles,
+    TextStyle,
+)
+from cardgen.layout.placed import (
     Align,
     FaceLayout,
     FontRef,
@@ -43,9 +51,9 @@ from cardgen.placed import (
     RuleItem,
     TextItem,
 )
-from cardgen.qr import QrCode, check_module_size, encode
-from cardgen.shaping import ShapedLine
-from cardgen.text import (
+from cardgen.qr.encode import QrCode, check_module_size, encode
+from cardgen.text import fonts as fontdb
+from cardgen.text.measure import (
     FontFamily,
     font_extents,
     font_ref_for,
@@ -56,7 +64,7 @@ from cardgen.text import (
     wrap_shaped_text,
     wrap_tokens_span,
 )
-from cardgen.units import BLACK, Colour, contrast_ratio
+from cardgen.text.shaping import ShapedLine
 
 Side = Literal["front", "back"]
 

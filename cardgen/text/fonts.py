@@ -357,7 +357,7 @@ def _available(system: bool) -> tuple[FontFace, ...]:
 
 def available_faces(*, system: bool = True) -> list[FontFace]:
     """Every font cardgen can use without a file of the user's: PyPI font packages first, then
-    the fonts shipped in templates/fonts, then (with `system`) installed system fonts of the
+    the fonts shipped in cardgen/templates/fonts, then (with `system`) installed system fonts of the
     fallback families that add a family or weight the others lack. Regular and bold only."""
     return list(_available(system))
 

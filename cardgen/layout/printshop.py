@@ -20,10 +20,10 @@ from dataclasses import replace
 from typing import Literal
 
 from cardgen.errors import Problem
-from cardgen.model import CardSpec
-from cardgen.placed import FaceLayout, QrItem, TextItem
-from cardgen.sheets import PageGeometry, Slot
-from cardgen.text import font_extents, text_width_mm
+from cardgen.input.model import CardSpec
+from cardgen.layout.placed import FaceLayout, QrItem, TextItem
+from cardgen.layout.sheets import PageGeometry, Slot
+from cardgen.text.measure import font_extents, text_width_mm
 
 #: Text and QR codes stay at least this far inside the trim on print-shop output (mm).
 SAFE_AREA_MM = 3.0

@@ -30,10 +30,10 @@ from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from cardgen import forked
+from cardgen import workers as forked
 from cardgen.errors import CardgenError
-from cardgen.pdfupdate import BaseDocument, PageWriter, deflate
-from cardgen.placed import (
+from cardgen.input.units import Colour, mm_to_pt
+from cardgen.layout.placed import (
     FaceLayout,
     FontRef,
     GlyphRun,
@@ -47,8 +47,8 @@ from cardgen.placed import (
     Scale,
     TextItem,
 )
-from cardgen.qr import rectangle_path
-from cardgen.units import Colour, mm_to_pt
+from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate
+from cardgen.qr.encode import rectangle_path
 
 ColourMode = Literal["rgb", "cmyk"]
 #: Text at least this dark (K of its CMYK) prints as 100 % K in CMYK output.

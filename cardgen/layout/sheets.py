@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Literal
 
 from cardgen.errors import CardgenError, Location
-from cardgen.model import CardSize
+from cardgen.input.model import CardSize
 
 SheetKind = Literal["grid", "print-shop"]
 Duplex = Literal["none", "long-edge", "short-edge"]

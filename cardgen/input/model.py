@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from cardgen.units import Colour, parse_colour, parse_length
+from cardgen.input.units import Colour, parse_colour, parse_length
 
 LENGTH_PATTERN = r"^\s*-?(\d+(\.\d+)?|\.\d+)\s*(mm|cm|in|pt)?\s*$"
 

@@ -26,7 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from cardgen.errors import CardgenError
-from cardgen.model import Length
+from cardgen.input.model import Length
 
 Element = Literal["title", "text", "qr", "helplines", "write_in", "footer", "logo"]
 TEXT_ELEMENTS: tuple[str, ...] = ("title", "text", "write_in", "footer")
@@ -187,7 +187,7 @@ class _DesignFile(_Model):
     styles: dict[str, Any] = Field(default_factory=dict)
     front: dict[str, Any]
     back: dict[str, Any]
-    #: the card must not give away what it is for on `seen_face` (see cardgen.discretion)
+    #: the card must not give away what it is for on `seen_face` (see cardgen.checks.discretion)
     discreet: bool = False
     seen_face: Side = "front"
 

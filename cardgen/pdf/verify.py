@@ -31,9 +31,9 @@ import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image
 
-from cardgen import forked
+from cardgen import workers as forked
 from cardgen.errors import VerificationError
-from cardgen.qr import QUIET_ZONE
+from cardgen.qr.encode import QUIET_ZONE
 
 MM_PER_INCH = 25.4
 #: Slack around an expected box, in mm: room for anti-aliased edges and rounding.

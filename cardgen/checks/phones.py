@@ -41,7 +41,7 @@ import phonenumbers as pn
 from phonenumbers import shortnumberinfo as sni
 
 from cardgen.errors import Problem
-from cardgen.model import CardSpec, Helpline
+from cardgen.input.model import CardSpec, Helpline
 
 #: Dialled as emergency by every GSM phone whatever the region, so never a helpline QR.
 _ALWAYS_EMERGENCY = frozenset({"112", "911", "999"})

@@ -29,8 +29,8 @@ from typing import Any, cast, overload
 
 import zxingcpp
 
-from cardgen import qrmask
 from cardgen.errors import DocPath, Problem
+from cardgen.qr import mask as qrmask
 
 QUIET_ZONE = 4
 MIN_MODULE_MM = 0.5

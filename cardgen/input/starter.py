@@ -37,7 +37,7 @@ def starter_text() -> str:
 
 def schema_text() -> str:
     """The JSON Schema written beside the starter (and to docs/cardgen.schema.json)."""
-    from cardgen.model import json_schema
+    from cardgen.input.model import json_schema
 
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
@@ -78,7 +78,7 @@ def check_name(text: str) -> str:
 
 
 def check_phone(text: str, region: str = "GB") -> str:
-    from cardgen.phones import NumberError, parse_number
+    from cardgen.checks.phones import NumberError, parse_number
 
     value = text.strip()
     try:
@@ -92,8 +92,8 @@ def check_phone(text: str, region: str = "GB") -> str:
 
 
 def check_link(text: str) -> str:
-    from cardgen.links import check_links
-    from cardgen.model import CardSpec, Face, Link
+    from cardgen.checks.links import check_links
+    from cardgen.input.model import CardSpec, Face, Link
 
     value = text.strip()
     try:
@@ -123,7 +123,7 @@ def ask_answers(ask: Ask) -> Answers:
 
 
 def _slug_id(name: str, taken: set[str]) -> str:
-    from cardgen.model import slugify
+    from cardgen.input.model import slugify
 
     base = slugify(name)[:40].strip("-") or "local"
     ident, n = base, 2
@@ -175,7 +175,7 @@ def customised_text(answers: Answers) -> str:
 def write_starter(directory: Path, answers: Answers | None = None) -> list[Path]:
     """Writes DIRECTORY/cards.yaml and DIRECTORY/cardgen.schema.json; refuses to overwrite
     either (CG910). Returns the paths written, the campaign file first."""
-    from cardgen.build import write_atomically
+    from cardgen.pipeline import write_atomically
 
     directory = Path(directory)
     for name in (CARDS_FILE, SCHEMA_FILE):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cardgen.units import Colour
+from cardgen.input.units import Colour
 
 Align = Literal["left", "center", "right"]
 

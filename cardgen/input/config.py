@@ -54,9 +54,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from cardgen import hygiene, limits
 from cardgen.errors import CardgenError, DocPath, InputError, Location, Problem, ProblemList
-from cardgen.model import CardSpec, Variant, slugify
+from cardgen.input import hygiene, limits
+from cardgen.input.model import CardSpec, Variant, slugify
 
 _YAML_TAG = "tag:yaml.org,2002:"
 #: the tags a plain data file may carry; anything else would construct objects or is a typo

@@ -1,6 +1,6 @@
 """Shaping lines of any script with HarfBuzz, in right-to-left order where needed.
 
-A shaped line is what prints: glyph ids of the chosen fonts (see `cardgen.fontdb`), with
+A shaped line is what prints: glyph ids of the chosen fonts (see `cardgen.text.fonts`), with
 HarfBuzz's advances and offsets, in visual order from left to right. Widths measured here
 are the widths that print, for every script (reportlab's `stringWidth` is 25-83 % off for
 Arabic, Bengali and Nastaliq).
@@ -40,8 +40,8 @@ from bidi import algorithm as _bidi  # type: ignore[import-untyped]
 from fontTools import unicodedata as ft_unicodedata
 
 from cardgen.errors import DocPath
-from cardgen.fontdb import FontFace, FontRun, font_runs, is_rtl_language
-from cardgen.units import PT_PER_MM
+from cardgen.input.units import PT_PER_MM
+from cardgen.text.fonts import FontFace, FontRun, font_runs, is_rtl_language
 
 Direction = Literal["auto", "ltr", "rtl"]
 

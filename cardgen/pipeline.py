@@ -22,25 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from cardgen import (
-    config,
-    designs,
-    discretion,
-    forked,
-    layout,
-    limits,
-    links,
-    phones,
-    printshop,
-    sheets,
-    text,
-)
+from cardgen import workers as forked
+from cardgen.checks import discretion, links, phones
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
-from cardgen.model import CardSpec, Variant
-from cardgen.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
+from cardgen.input import config, limits
+from cardgen.input.model import CardSpec, Variant
+from cardgen.layout import designs, printshop, sheets
+from cardgen.layout import face as layout
+from cardgen.layout.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
+from cardgen.text import measure
 
 if TYPE_CHECKING:
-    from cardgen.verify import QrExpectation
+    from cardgen.pdf.verify import QrExpectation
 
 Side = Literal["front", "back"]
 #: progress(stage, done, total): stage is "check" (variants laid out), "render" (files
@@ -141,7 +134,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
 
     sheet = attempt(("print", "sheet"), lambda: sheets.load_sheet(spec.print.sheet, base))
     design = attempt(("card", "design"), lambda: designs.load_design(spec.card.design, base))
-    fonts = attempt(("card", "font"), lambda: text.load_font_family(spec.card.font, base))
+    fonts = attempt(("card", "font"), lambda: measure.load_font_family(spec.card.font, base))
     # With an unknown sheet, faces are still laid out on plain paper so that text and QR
     # problems are reported in the same run.
     layout_sheet = sheet if isinstance(sheet, sheets.Sheet) else sheets.load_sheet("a4-10up", base)
@@ -166,7 +159,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
         planned = geometry
         first_slot = start_at or spec.print.start_at
         attempt(("print", "start_at"), lambda: sheets.slots_from(first_slot, planned.per_sheet))
-    if not isinstance(design, designs.Design) or not isinstance(fonts, text.FontFamily):
+    if not isinstance(design, designs.Design) or not isinstance(fonts, measure.FontFamily):
         return None, problems
     faces: dict[Side, FaceLayout] = {}
     payloads: dict[Side, str] = {}
@@ -554,7 +547,7 @@ def _payload_columns(card: PreparedCard) -> dict[str, str]:
 
 
 def _expectations(doc: _Document) -> list[QrExpectation]:
-    from cardgen.verify import QrExpectation
+    from cardgen.pdf.verify import QrExpectation
 
     seen: set[tuple[str, str]] = set()
     wanted: list[QrExpectation] = []
@@ -582,7 +575,7 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
 def _import_drawing() -> None:
     # reportlab, PDFium and PIL take a twentieth of a batch run to import; a batch imports
     # them while waiting for its first codes instead of after the layout.
-    from cardgen import render, verify  # noqa: F401
+    from cardgen.pdf import verify  # noqa: F401
 
 
 def _build(path: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
@@ -649,7 +642,7 @@ def _render_verify_write(
     problems: ProblemList, staging: _Staging, progress: Progress | None, *, start_at: int,
     pack: bool,
 ) -> BuildResult:
-    from cardgen import render, verify
+    from cardgen.pdf import draw, verify
 
     top = loaded.variants[0].spec
     outputs: dict[str, bytes | Path] = {}
@@ -668,12 +661,12 @@ def _render_verify_write(
         if progress:
             progress("render", number, len(groups))
         first = group[0]
-        fonts = text.load_font_family(first.variant.spec.card.font, loaded.base_dir)
+        fonts = measure.load_font_family(first.variant.spec.card.font, loaded.base_dir)
         # Written straight to its temporary file, page by page: memory does not grow with
         # the number of sheets.
         pdf = staging.part(name)
         try:
-            render.render_to_file(
+            draw.render_to_file(
                 pdf, doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
                 colour_mode=printshop.colour_mode(first.variant.spec),
                 bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop"

@@ -13,9 +13,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cardgen.build import BuildOptions, PreparedCard, build_campaign, prepare_cards
 from cardgen.errors import CardgenError, Problem
-from cardgen.placed import FaceLayout, PagePlan, Placement
+from cardgen.layout.placed import FaceLayout, PagePlan, Placement
+from cardgen.pipeline import BuildOptions, PreparedCard, build_campaign, prepare_cards
 
 MIN_DPI = 36
 MAX_DPI = 1200
@@ -37,7 +37,8 @@ def _check_dpi(dpi: int) -> None:
 def face_pdf(card: PreparedCard, base_dir: Path) -> tuple[bytes, list[str]]:
     """One page a face, each the size of the card, drawn by the printing renderer; and the
     side of each page."""
-    from cardgen import render, text
+    from cardgen.pdf import draw
+    from cardgen.text import measure
 
     spec = card.variant.spec
     pages: list[PagePlan] = []
@@ -49,14 +50,14 @@ def face_pdf(card: PreparedCard, base_dir: Path) -> tuple[bytes, list[str]]:
         pages.append(PagePlan(face.width, face.height,
                               (Placement(key, 0.0, 0.0, face.width, face.height, 0),)))
         sides.append(side)
-    fonts = text.load_font_family(spec.card.font, base_dir)
-    pdf = render.render_document(pages, faces, title=f"{spec.campaign} preview",
+    fonts = measure.load_font_family(spec.card.font, base_dir)
+    pdf = draw.render_document(pages, faces, title=f"{spec.campaign} preview",
                                  furniture_font=fonts.regular, colour_mode="rgb")
     return pdf, sides
 
 
 def _verify_faces(pdf: bytes, card: PreparedCard, sides: list[str]) -> None:
-    from cardgen.verify import QrExpectation, verify_pdf
+    from cardgen.pdf.verify import QrExpectation, verify_pdf
 
     wanted = [
         QrExpectation(index, item.x, item.y, item.side, item.payload)
@@ -68,7 +69,7 @@ def _verify_faces(pdf: bytes, card: PreparedCard, sides: list[str]) -> None:
 
 
 def _png_bytes(pdf: bytes, page_index: int, dpi: int, scratch: Path) -> bytes:
-    from cardgen.verify import render_page_png
+    from cardgen.pdf.verify import render_page_png
 
     target = scratch / f"page-{page_index}.png"
     render_page_png(pdf, page_index, dpi, target)
@@ -79,7 +80,7 @@ def preview_faces(path: Path, output_dir: Path, *, variants: tuple[str, ...] = (
                   dpi: int = 150, variants_csv: Path | None = None) -> PreviewResult:
     """OUTPUT/preview/<variant>-front.png (and -back.png) for each variant asked for (all by
     default). Raises InputError when the file has errors; writes nothing then."""
-    from cardgen.build import write_atomically
+    from cardgen.pipeline import write_atomically
 
     _check_dpi(dpi)
     loaded, cards, problems = prepare_cards(
@@ -101,7 +102,7 @@ def preview_sheets(path: Path, output_dir: Path, *, variants: tuple[str, ...] = 
                    dpi: int = 100, variants_csv: Path | None = None) -> PreviewResult:
     """OUTPUT/preview/<variant>-sheet-front.png (and -sheet-back.png): the first sheet of each
     variant exactly as `build` prints it (the PDF is built, verified, then discarded)."""
-    from cardgen.build import write_atomically
+    from cardgen.pipeline import write_atomically
 
     _check_dpi(dpi)
     loaded, cards, _problems = prepare_cards(

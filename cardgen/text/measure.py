@@ -18,10 +18,10 @@ from pathlib import Path
 from fontTools.ttLib import TTFont, TTLibError
 
 from cardgen.errors import CardgenError
-from cardgen.fontdb import face_from_path, is_rtl_language, script_of
-from cardgen.placed import FontRef
-from cardgen.shaping import LRE, PDF, ShapedLine, wrap_shaped
-from cardgen.units import MM_PER_UNIT
+from cardgen.input.units import MM_PER_UNIT
+from cardgen.layout.placed import FontRef
+from cardgen.text.fonts import face_from_path, is_rtl_language, script_of
+from cardgen.text.shaping import LRE, PDF, ShapedLine, wrap_shaped
 
 DEFAULT_FONT = "Atkinson Hyperlegible"
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")

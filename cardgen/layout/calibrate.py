@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cardgen.errors import CardgenError
-from cardgen.placed import PagePlan, PageText, Ruler, Scale
-from cardgen.sheets import PageGeometry, Sheet, Slot, load_sheet, plan_sheet
+from cardgen.layout.placed import PagePlan, PageText, Ruler, Scale
+from cardgen.layout.sheets import PageGeometry, Sheet, Slot, load_sheet, plan_sheet
 
 #: How far each scale reaches either side of its cut (mm): printers rarely err by more.
 SCALE_HALF_MM = 3.0
@@ -103,12 +103,13 @@ def calibration_pages(sheet_name: str, base_dir: Path, *, duplex: str = "none"
 def write_calibration(sheet_name: str, output_dir: Path, *, duplex: str = "none",
                       base_dir: Path | None = None) -> Path:
     """Renders the calibration page(s) and writes `calibrate-<sheet>.pdf` atomically."""
-    from cardgen import render, text
-    from cardgen.build import write_atomically
+    from cardgen.pdf import draw
+    from cardgen.pipeline import write_atomically
+    from cardgen.text import measure
 
     sheet, pages = calibration_pages(sheet_name, base_dir or Path.cwd(), duplex=duplex)
-    font = text.load_font_family("Atkinson Hyperlegible", Path.cwd()).regular
-    pdf = render.render_document(pages, {}, title=f"cardgen calibration: {sheet.id}",
+    font = measure.load_font_family("Atkinson Hyperlegible", Path.cwd()).regular
+    pdf = draw.render_document(pages, {}, title=f"cardgen calibration: {sheet.id}",
                                  furniture_font=font, duplex=duplex)
     (path,) = write_atomically(output_dir, {f"calibrate-{sheet.id}.pdf": pdf})
     return path

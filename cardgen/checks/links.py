@@ -24,9 +24,9 @@ import functools
 import importlib.resources
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
+from cardgen.checks.phones import helpline_payload
 from cardgen.errors import Problem, Severity
-from cardgen.model import CardSpec, Link, Tracking
-from cardgen.phones import helpline_payload
+from cardgen.input.model import CardSpec, Link, Tracking
 
 #: Above this a QR code gets too dense to scan at card size (version ~15 at M).
 MAX_PAYLOAD = 500

@@ -1,0 +1,1 @@
+"""Checks on what a card says: phone numbers, links and discretion, each made into payloads."""

@@ -1,0 +1,1 @@
+"""Input: the campaign YAML and variants CSV read, cleaned and validated into frozen models."""

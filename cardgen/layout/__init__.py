@@ -1,0 +1,1 @@
+"""Layout: designs, one face's boxes in millimetres, and where each card goes on a sheet."""

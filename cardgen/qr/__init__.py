@@ -1,0 +1,1 @@
+"""QR codes: payload to module matrix, the mask choice, and the rule for a printable size."""

@@ -1,0 +1,1 @@
+"""Text: which font prints which character, shaping with HarfBuzz, measuring and wrapping."""
