@@ -40,6 +40,7 @@ from cardgen.layout.designs import (
     Styles,
     TextStyle,
 )
+from cardgen.layout.labels import label
 from cardgen.layout.placed import (
     Align,
     FaceLayout,
@@ -273,18 +274,21 @@ def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width
     return slots
 
 
-def _number_lines(helpline: Helpline) -> list[tuple[str, list[str], list[str]]]:
+def _number_lines(helpline: Helpline, language: str
+                  ) -> list[tuple[str, list[str], list[str]]]:
     """(field, words before the number, the number) of each way to reach a helpline.
     The number is one token, printed as written and never broken; the words before it
-    ("Text SHOUT to", "WhatsApp") go on a smaller line above it."""
+    ("Text SHOUT to", "WhatsApp", in the face's language: `labels`) go on a smaller line
+    above it."""
     lines: list[tuple[str, list[str], list[str]]] = []
     if helpline.phone:
         lines.append(("phone", [], [helpline.phone]))
     if helpline.sms:
-        body = helpline.sms_body.split() if helpline.sms_body else []
-        lines.append(("sms", ["Text", *body, "to"] if body else ["Text"], [helpline.sms]))
+        words = (label("sms_with_keyword", language, keyword=helpline.sms_body)
+                 if helpline.sms_body else label("sms", language))
+        lines.append(("sms", words.split(), [helpline.sms]))
     if helpline.whatsapp:
-        lines.append(("whatsapp", ["WhatsApp"], [helpline.whatsapp]))
+        lines.append(("whatsapp", label("whatsapp", language).split(), [helpline.whatsapp]))
     return lines
 
 
@@ -379,7 +383,7 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
     base = f"{env.side}.helplines.{hid}"
     slots += _text_slots(env, "helplines", helpline.name.split(), st.helpline_name, width,
                          scale, f"{base}.name", ("helplines", hid, "name"), span)
-    for key, words, number in _number_lines(helpline):
+    for key, words, number in _number_lines(helpline, env.language):
         path: DocPath = ("helplines", hid, key)
         if words:
             slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
@@ -910,7 +914,7 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
             base = f"helplines.{hid}"
             out.append((f"{base}.name", ("helplines", hid, "name"), helpline.name,
                         st.helpline_name))
-            for key, words, number in _number_lines(helpline):
+            for key, words, number in _number_lines(helpline, env.language):
                 # "Text SHOUT to" carries the user's sms_body: point at that field.
                 words_key = "sms_body" if key == "sms" and helpline.sms_body else key
                 out.append((f"{base}.{words_key}", ("helplines", hid, words_key),
