@@ -350,7 +350,7 @@ def _face_problems(spec: CardSpec) -> list[Problem]:
         if face.qr and face.qr_contact:
             problems.append(Problem(
                 "CG244", f"the {side} has both qr and qr_contact, and a face has one QR code",
-                "error", f"keep one of them, or put qr_contact on the other face",
+                "error", "keep one of them, or put qr_contact on the other face",
                 (side, "qr_contact")))
         if face.qr_contact:
             helpline = spec.helplines.get(face.qr_contact)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cardgen.checks.channels import printed_link
 from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio
@@ -176,6 +177,8 @@ class _Env:
             return self.logo is not None
         if name == "helplines":
             return bool(self.helplines)
+        if name == "footer" and self.face.silent_call:
+            return True
         return _face_text(self.face, name) is not None
 
 
@@ -292,6 +295,30 @@ def _number_lines(helpline: Helpline, language: str
     return lines
 
 
+def _channel_lines(helpline: Helpline, language: str) -> list[tuple[str, list[str], str]]:
+    """(field, label words, address) of a helpline's email and web chat: the label in the
+    face's language, then the address as one token (never broken), in the name's style."""
+    lines: list[tuple[str, list[str], str]] = []
+    if helpline.email:
+        lines.append(("email", label("channel_email", language).split(),
+                      helpline.email.strip()))
+    if helpline.chat:
+        lines.append(("chat", label("channel_chat", language).split(),
+                      printed_link(helpline.chat)))
+    return lines
+
+
+def _off_the_bill(helpline: Helpline, language: str) -> str | None:
+    """"Won't show on your phone bill", in the face's language, for `shows_on_bill: false`."""
+    return None if helpline.shows_on_bill else label("channel_off_the_bill", language)
+
+
+def _silent_call(env: _Env) -> str | None:
+    """The police Silent Solution line a face with `silent_call: true` prints after its
+    footer, in the face's language."""
+    return label("channel_silent_call", env.language) if env.face.silent_call else None
+
+
 def _helpline_slots(env: _Env, width: float, scale: float,
                     helplines: list[tuple[str, Helpline]],
                     spans: list[_Span] | None = None) -> list[_Slot]:
@@ -343,7 +370,8 @@ _SPANS_PER_ENTRY = 8
 def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: float
                  ) -> tuple[tuple[_Slot, ...], _Span]:
     key = (env.context, hid, helpline.name, helpline.phone, helpline.sms, helpline.sms_body,
-           helpline.whatsapp, helpline.hours, scale)
+           helpline.whatsapp, helpline.hours, helpline.email, helpline.chat,
+           helpline.shows_on_bill, scale)
     fits = _ENTRY_CACHE.get(key)
     if fits is not None:
         for span, found in fits:
@@ -390,6 +418,15 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
                                  f"{base}.{key}", path, span)
         slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
                              f"{base}.{key}", path, span)
+    off_the_bill = _off_the_bill(helpline, env.language)
+    if off_the_bill is not None:
+        slots += _text_slots(env, "helplines", off_the_bill.split(), st.helpline_hours, width,
+                             scale, f"{base}.shows_on_bill", ("helplines", hid, "shows_on_bill"),
+                             span)
+    for key, words, address in _channel_lines(helpline, env.language):
+        # the label and the address share a line when it is wide enough
+        slots += _text_slots(env, "helplines", [*words, address], st.helpline_name, width,
+                             scale, f"{base}.{key}", ("helplines", hid, key), span)
     if helpline.hours:
         slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
                              width, scale, f"{base}.hours", ("helplines", hid, "hours"), span)
@@ -431,7 +468,8 @@ def _element_plan_holding(env: _Env, name: str, width: float, scale: float
         return _helplines_plan_holding(env, width, scale)
     if name not in _TEXT_ELEMENTS:
         return _SlotsPlan(_element_slots(env, name, width, scale)), _ANY_WIDTH
-    key = (env.context, name, _face_text(env.face, name), scale)
+    key = (env.context, name, _face_text(env.face, name),
+           name == "footer" and env.face.silent_call, scale)
     fits = _PLAN_CACHE.get(key)
     if fits is not None:
         for span, plan in fits:
@@ -546,6 +584,10 @@ def _element_slots(env: _Env, name: str, width: float, scale: float,
     text = _face_text(env.face, name) or ""
     style = env.styles.text_style(name)
     slots = _paragraph_slots(env, name, text, style, width, scale, span)
+    silent = _silent_call(env) if name == "footer" else None
+    if silent is not None:
+        slots += _text_slots(env, name, silent.split(), style, width, scale,
+                             f"{env.side}.silent_call", (env.side, "silent_call"), span)
     if name == "title" and env.styles.title_rule > 0:
         thickness = env.styles.title_rule_pt * _PT_MM
         slots += [_Slot(thickness * 2.5), _Slot(thickness, rule=True,
@@ -909,6 +951,9 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
         text = _face_text(env.face, name)
         if text is not None and name in names:
             out.append((f"{env.side}.{name}", (env.side, name), text, st.text_style(name)))
+    silent = _silent_call(env)
+    if silent is not None and "footer" in names:
+        out.append((f"{env.side}.silent_call", (env.side, "silent_call"), silent, st.footer))
     if "helplines" in names:
         for hid, helpline in env.helplines:
             base = f"helplines.{hid}"
@@ -921,6 +966,13 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
                             " ".join(words), st.helpline_name))
                 out.append((f"{base}.{key}", ("helplines", hid, key), number[0],
                             st.helpline_number))
+            off_the_bill = _off_the_bill(helpline, env.language)
+            if off_the_bill is not None:
+                out.append((f"{base}.shows_on_bill", ("helplines", hid, "shows_on_bill"),
+                            off_the_bill, st.helpline_hours))
+            for key, words, address in _channel_lines(helpline, env.language):
+                out.append((f"{base}.{key}", ("helplines", hid, key),
+                            " ".join([*words, address]), st.helpline_name))
             if helpline.hours:
                 out.append((f"{base}.hours", ("helplines", hid, "hours"), helpline.hours,
                             st.helpline_hours))
@@ -1110,7 +1162,8 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
             "or remove card.logo", ("card", "logo")))
 
     code: QrCode | None = None
-    if face.qr is not None and qr_payload is not None and face_design.places("qr", orientation):
+    if (face.qr or face.qr_contact) and qr_payload is not None and face_design.places(
+            "qr", orientation):
         try:
             code = encode(qr_payload, spec.card.qr_error_correction)
         except ValueError as exc:
@@ -1123,9 +1176,12 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
                helplines, code, logo,
                _context_id(side, design, fonts, colours.ink, colours.accent, spec.language))
 
-    for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
-        given = getattr(face, name) is not None
-        if given and not face_design.places(name, orientation):
+    for name in ("title", "text", "qr", "helplines", "write_in", "footer", "qr_contact",
+                 "silent_call"):
+        given = getattr(face, name) not in (None, False)
+        # a contact card is the face's QR code; the silent-call line goes with the footer
+        place = {"qr_contact": "qr", "silent_call": "footer"}.get(name, name)
+        if given and not face_design.places(place, orientation):
             problems.append(Problem(
                 "CG714",
                 f"the design '{design.name}' has no place for {side}.{name} on a "
