@@ -117,7 +117,11 @@ class Face(Model):
 
     title: Text | None = None
     text: Text | None = None
-    qr: Identifier | None = Field(default=None, description="Id of a link or helpline.")
+    qr: Identifier | None = Field(
+        default=None,
+        description="Id of a link or helpline; ID.phone, ID.sms, ID.whatsapp, ID.email or "
+        "ID.chat for one way to reach a helpline (nspcc.email).",
+    )
     helplines: list[Identifier] | None = Field(
         default=None, description="Helpline ids in printed order."
     )
