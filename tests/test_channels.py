@@ -367,3 +367,16 @@ def test_printed_links_drop_the_scheme_only() -> None:
     assert channels.printed_link("https://www.nspcc.org.uk/") == "www.nspcc.org.uk"
     assert channels.printed_link("https://www.nspcc.org.uk/chat/") == (
         "www.nspcc.org.uk/chat/")
+
+
+def test_the_readme_example_builds_with_its_qr_codes(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Every way to reach help"):]
+    snippet = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    source = write(tmp_path, "campaign: Readme\n" + snippet)
+    result = run_cli("build", str(source), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    pdf = tmp_path / "out" / "readme.pdf"
+    assert set(decode_page(pdf, 0)) == {"mailto:help@nspcc.org.uk?subject=Need%20to%20talk"}
+    (contact,) = set(decode_page(pdf, 1))
+    assert channels.parse_mecard(contact)[:2] == [("N", "Sam"), ("TEL", "+448088005000")]
