@@ -380,3 +380,13 @@ def test_the_readme_example_builds_with_its_qr_codes(tmp_path: Path) -> None:
     assert set(decode_page(pdf, 0)) == {"mailto:help@nspcc.org.uk?subject=Need%20to%20talk"}
     (contact,) = set(decode_page(pdf, 1))
     assert channels.parse_mecard(contact)[:2] == [("N", "Sam"), ("TEL", "+448088005000")]
+
+
+def test_qr_id_contact_is_the_same_contact_card(tmp_path: Path) -> None:
+    status, output = _check(tmp_path, _card(qr="nspcc.contact"))
+    assert status == 1
+    assert "cards.yaml:5:7: error CG241: front.qr: the helpline 'NSPCC Helpline' has no " \
+        "contact_name" in output
+    assert "CG301" not in output  # said once, with its fix
+    status, output = _check(tmp_path, _card(qr="nspcc.contact", extra="    contact_name: Jo"))
+    assert status == 0, output

@@ -352,22 +352,26 @@ def _face_problems(spec: CardSpec) -> list[Problem]:
                 "CG244", f"the {side} has both qr and qr_contact, and a face has one QR code",
                 "error", "keep one of them, or put qr_contact on the other face",
                 (side, "qr_contact")))
-        if face.qr_contact:
-            helpline = spec.helplines.get(face.qr_contact)
+        target, channel = split_qr_target(face.qr, spec.helplines) if face.qr else ("", None)
+        if face.qr_contact or channel == "contact":
+            # `qr: ID.contact` is the same contact card as `qr_contact: ID`
+            field = "qr_contact" if face.qr_contact else "qr"
+            ident = face.qr_contact or target
+            helpline = spec.helplines.get(ident)
             if helpline is None:
                 known = ", ".join(spec.helplines) or "none"
                 problems.append(Problem(
-                    "CG240", f"{side}.qr_contact: no helpline has the id '{face.qr_contact}'",
+                    "CG240", f"{side}.qr_contact: no helpline has the id '{ident}'",
                     "error", f"use one of the ids under helplines: ({known})",
                     (side, "qr_contact")))
-            elif not face.qr:
+            elif not (face.qr and face.qr_contact):
                 try:
                     contact_of(helpline, spec.region)
                 except ChannelError as exc:
-                    problems.append(Problem(exc.code, f"{side}.qr_contact: {exc.message}",
-                                            "error", exc.fix, (side, "qr_contact")))
+                    problems.append(Problem(exc.code, f"{side}.{field}: {exc.message}",
+                                            "error", exc.fix, (side, field)))
         if face.qr:
-            hid, channel = split_qr_target(face.qr, spec.helplines)
+            hid = target
             if channel is not None and channel != "contact" and not getattr(
                     spec.helplines[hid], channel):
                 problems.append(Problem(
