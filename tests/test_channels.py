@@ -390,3 +390,12 @@ def test_qr_id_contact_is_the_same_contact_card(tmp_path: Path) -> None:
     assert "CG301" not in output  # said once, with its fix
     status, output = _check(tmp_path, _card(qr="nspcc.contact", extra="    contact_name: Jo"))
     assert status == 0, output
+
+
+def test_an_address_on_the_seen_face_is_read_by_the_discretion_lint(tmp_path: Path) -> None:
+    text = _card(extra="    email: talk@abuse-line.example.org").replace(
+        "  qr: nspcc\n", "  qr: nspcc\n  helplines: [nspcc]\n")
+    status, output = _check(tmp_path, text)
+    assert status == 0, output
+    assert ("cards.yaml:14:12: warning CG740: 'abuse' in helplines.nspcc.email is printed on "
+            "the front") in output
