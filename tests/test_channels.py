@@ -399,3 +399,22 @@ def test_an_address_on_the_seen_face_is_read_by_the_discretion_lint(tmp_path: Pa
     assert status == 0, output
     assert ("cards.yaml:14:12: warning CG740: 'abuse' in helplines.nspcc.email is printed on "
             "the front") in output
+
+
+def test_an_address_too_wide_for_its_column_says_how_to_make_room(tmp_path: Path) -> None:
+    text = """\
+campaign: Long
+card: {design: classic, size: mini}
+front:
+  title: Hi
+  helplines: [childline]
+helplines:
+  childline:
+    name: Childline
+    chat: https://www.childline.org.uk/get-support/1-2-1-counsellor-chat/
+"""
+    status, output = _check(tmp_path, text)
+    assert status == 1
+    assert ("cards.yaml:9:11: error CG710: front.helplines does not fit: the address "
+            "'www.childline.org.uk/get-support/1-2-1-counsellor-chat/'") in output
+    assert "(qr: childline.chat)" in output

@@ -116,7 +116,8 @@ def chat_payload(url: str) -> str:
 
 
 def printed_link(url: str) -> str:
-    """A web address as a card prints it: without 'https://' and a final '/'."""
+    """A web address as a card prints it: without 'https://', and without the '/' after a
+    bare host ('www.nspcc.org.uk', but 'www.nspcc.org.uk/chat/' as written)."""
     text = url.strip()
     for scheme in ("https://", "http://"):
         if text.lower().startswith(scheme):

@@ -889,7 +889,8 @@ def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
     if fail.token is not None:
         element, token, path, token_w, size = fail.token
         is_number = path[0] == "helplines" and path[-1] in ("phone", "sms", "whatsapp")
-        what = "number" if is_number else "word"
+        is_address = path[0] == "helplines" and path[-1] in ("email", "chat")
+        what = "number" if is_number else "address" if is_address else "word"
         return Problem(
             "CG710",
             f"{side}.{element} does not fit: the {what} '{token}' is {token_w:.1f} mm wide "
@@ -897,6 +898,9 @@ def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
             "error",
             "choose a bigger card size or another design"
             if is_number
+            else "list this helpline on a face with more room, put the address in a QR code "
+            f"instead (qr: {path[1]}.{path[-1]}), or choose a bigger card size"
+            if is_address
             else "shorten or split that word, or choose a bigger card size",
             path,
         )
