@@ -240,25 +240,25 @@ def _shaped_width(env: _Env, word: str, font: FontRef, size: float, bold: bool) 
 
 def _glyph_runs(line: ShapedLine, primary: FontRef) -> tuple[GlyphRun, ...]:
     runs: list[GlyphRun] = []
-    current: list[tuple[int, float, float]] = []
+    current: list[tuple[int, float, float, str]] = []
     current_font: Path | None = None
-    for glyph in line.placed():
+    for glyph, text in zip(line.placed(), line.glyph_texts(), strict=True):
         if glyph.font != current_font and current:
             assert current_font is not None
             runs.append(_glyph_run(current_font, primary, current))
             current = []
         current_font = glyph.font
-        current.append((glyph.gid, glyph.x_pt, glyph.y_pt))
+        current.append((glyph.gid, glyph.x_pt, glyph.y_pt, text))
     if current and current_font is not None:
         runs.append(_glyph_run(current_font, primary, current))
     return tuple(runs)
 
 
-def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, float]]
+def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, float, str]]
                ) -> GlyphRun:
-    return GlyphRun(font_ref_for(path, primary), tuple(g for g, _, _ in glyphs),
-                    tuple(round(x, 4) for _, x, _ in glyphs),
-                    tuple(round(y, 4) for _, _, y in glyphs))
+    return GlyphRun(font_ref_for(path, primary), tuple(g[0] for g in glyphs),
+                    tuple(round(g[1], 4) for g in glyphs),
+                    tuple(round(g[2], 4) for g in glyphs), tuple(g[3] for g in glyphs))
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,

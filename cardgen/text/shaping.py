@@ -253,6 +253,31 @@ class ShapedLine:
     def fonts(self) -> tuple[Path, ...]:
         return tuple(dict.fromkeys(r.font for r in self.runs))
 
+    def glyph_texts(self) -> list[str]:
+        """The characters each glyph of `placed()` stands for, for copying the printed
+        text: a cluster's characters (with the invisible controls after it, which have no
+        glyph) go to the first of its glyphs in logical order, and its other glyphs stand
+        for nothing. A right-to-left run's glyphs carry their text in visual order, as
+        they print (a lam-alef ligature stands for "al"): readers put right-to-left text
+        back in logical order character by character. Direction controls are dropped and
+        NO-BREAK SPACEs copy as spaces."""
+        out: list[str] = []
+        for run in self.runs:
+            clusters = sorted({g.cluster for g in run.glyphs})
+            ends = dict(zip(clusters, [*clusters[1:], run.end], strict=True))
+            indexes = range(len(run.glyphs))
+            carrier: dict[int, int] = {}
+            for i in (reversed(indexes) if run.rtl else indexes):
+                carrier.setdefault(run.glyphs[i].cluster, i)
+            for i, g in enumerate(run.glyphs):
+                if carrier[g.cluster] != i:
+                    out.append("")
+                    continue
+                text = self.text[g.cluster:ends[g.cluster]]
+                text = text.replace(LRE, "").replace(PDF, "").replace(NBSP, " ")
+                out.append(text[::-1] if run.rtl else text)
+        return out
+
     def placed(self) -> list[PlacedGlyph]:
         """Every glyph with its origin from the line's left end, in points, y up."""
         out: list[PlacedGlyph] = []
@@ -289,6 +314,9 @@ def shape_run(codepoints: Sequence[int], start: int, end: int, *, font: Path, rt
         buf.script = str(ft_unicodedata.script_code(script))
     buf.language = _hb_language(language)
     buf.flags = hb.BufferFlags.REMOVE_DEFAULT_IGNORABLES
+    # A mark keeps a cluster of its own (not merged into its base's): each glyph then
+    # stands for the fewest characters, which is what a PDF's text map can say best.
+    buf.cluster_level = hb.BufferClusterLevel.MONOTONE_CHARACTERS
     hb.shape(hb_font, buf, {})
     return tuple(
         Glyph(int(info.codepoint), int(info.cluster), float(pos.x_advance),
