@@ -59,6 +59,10 @@ Identifier = Annotated[
 ]
 
 
+#: A BCP 47 language tag: "en", "ur", "pt-BR", "pa-Arab".
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", arbitrary_types_allowed=True, str_strip_whitespace=True
@@ -122,6 +126,10 @@ class Face(Model):
     )
     write_in: Text | None = Field(default=None, description="A label with a line to write on.")
     footer: Text | None = None
+    language: LanguageTag | None = Field(
+        default=None,
+        description="BCP 47 language tag of this face's text, when it is not the card's "
+        "(an English front, an Urdu back): its direction, fonts and printed labels.")
 
 
 class Helpline(Model):
@@ -196,9 +204,8 @@ class CardSpec(Model):
     region: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = Field(
         default="GB", description="ISO 3166 country code for reading national numbers."
     )
-    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
-        Field(default="en", description="BCP 47 language tag of the card text.")
-    )
+    language: LanguageTag = Field(default="en", description="BCP 47 language tag of the card "
+                                  "text (a face may set its own).")
     card: CardSettings = Field(default_factory=CardSettings)
     front: Face
     back: Face | None = None

@@ -11,8 +11,9 @@ Text in a script other than Latin, right-to-left text, or text with characters t
 font lacks is shaped with HarfBuzz (`cardgen.text.shaping`, fonts from `cardgen.text.fonts`): it is
 measured, wrapped and shrunk on its shaped widths, its lines are as tall as its fonts need
 (Nastaliq 2.6 x size), and its text items carry the glyphs to draw. Pure Latin text stays
-on the fast plain path. On right-to-left cards (language ar, ur, fa, he ...) the design's
-left and right alignments are mirrored.
+on the fast plain path. On right-to-left faces (language ar, ur, fa, he ...: the face's own
+`language`, else the card's) the design's left and right alignments are mirrored; each
+paragraph reads in the direction of its first letter.
 
 Also checked here, before anything is drawn: every printed character exists in the card's
 font or a fallback font (CG610, naming what to install), text contrast against the paper
@@ -152,7 +153,8 @@ class _Env:
 
     @property
     def language(self) -> str:
-        return self.spec.language
+        # A face may be in its own language (an English front, an Urdu back).
+        return self.face.language or self.spec.language
 
     def align(self, style: TextStyle) -> Align:
         # Right-to-left cards mirror the design: what starts at the left starts at the right.
@@ -1121,7 +1123,8 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
     colours = spec.card.colours
     env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
                helplines, code, logo,
-               _context_id(side, design, fonts, colours.ink, colours.accent, spec.language))
+               _context_id(side, design, fonts, colours.ink, colours.accent,
+                           face.language or spec.language))
 
     for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
         given = getattr(face, name) is not None

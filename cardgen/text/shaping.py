@@ -110,15 +110,19 @@ def protect_ltr(text: str, *, rtl: bool | None = None) -> str:
 
 
 def base_is_rtl(text: str, language: str, direction: Direction = "auto") -> bool:
-    """The paragraph direction. 'auto': for a right-to-left language, right to left when
-    the text has any right-to-left letter or no letters at all (so an English name on an
-    Urdu card stays LTR); for other languages, the direction of the first strong letter."""
+    """The paragraph direction. 'auto': the direction of its first strong letter (Unicode
+    bidi rules P2-P3), so an English sentence on an Urdu card keeps its word order and an
+    Urdu one on an English card reads right to left; a paragraph with no letters (a phone
+    number) takes the direction of `language`."""
     if direction != "auto":
         return direction == "rtl"
-    if is_rtl_language(language):
-        strong = [_bidi.bidirectional(ch) for ch in text]
-        return "R" in strong or "AL" in strong or "L" not in strong
-    return bool(_bidi.get_base_level(text) == 1)
+    for ch in text:
+        kind = _bidi.bidirectional(ch)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return is_rtl_language(language)
 
 
 def bidi_levels(text: str, rtl: bool) -> list[int]:
@@ -394,19 +398,20 @@ def wrap_shaped(text: str, *, primary_font: Path | FontFace, language: str = "en
                 direction: Direction = "auto", field: DocPath = (),
                 faces: Sequence[FontFace] | None = None) -> list[ShapedLine] | None:
     """`text` broken into shaped lines no wider than `width_mm`, greedily, at spaces only
-    (never inside a word, URL or phone number); newlines in `text` start new lines. Every
-    line shares the paragraph's direction. None when some word alone is wider than
+    (never inside a word, URL or phone number); newlines in `text` start new paragraphs.
+    Every line shares its paragraph's direction. None when some word alone is wider than
     `width_mm` (the caller shrinks the text or reports it)."""
-    rtl = base_is_rtl(text, language, direction)
-    protected = protect_ltr(text, rtl=True if rtl else None)
-
-    def shape(line: str) -> ShapedLine:
-        return _shape_protected(line, rtl, primary_font=primary_font, language=language,
-                                size_pt=size_pt, bold=bold, field=field, faces=faces)
-
     lines: list[ShapedLine] = []
-    for paragraph in protected.split("\n"):
-        words = split_words(paragraph)
+    for paragraph in text.split("\n"):
+        # Each paragraph takes its own direction (an English line under an Urdu one).
+        rtl = base_is_rtl(paragraph, language, direction)
+        protected = protect_ltr(paragraph, rtl=True if rtl else None)
+
+        def shape(line: str, rtl: bool = rtl) -> ShapedLine:
+            return _shape_protected(line, rtl, primary_font=primary_font, language=language,
+                                    size_pt=size_pt, bold=bold, field=field, faces=faces)
+
+        words = split_words(protected)
         current: list[str] = []
         current_shaped: ShapedLine | None = None
         for word in words:
