@@ -104,7 +104,7 @@ class CardSettings(Model):
     design: str = Field(default="discreet", description="Built-in design or path to a file.")
     colours: Colours = Field(default_factory=Colours)
     font: str = Field(default="Atkinson Hyperlegible",
-                      description="Built-in font name, or a path to a .ttf/.otf file.")
+                      description="A family `cardgen list fonts` shows, or a path to a .ttf file.")
     logo: str | None = Field(default=None, description="PNG or JPEG, relative to the YAML file.")
     qr_error_correction: ErrorCorrection = Field(
         default="M", description="QR error correction: L, M (default), Q or H."
