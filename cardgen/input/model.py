@@ -60,6 +60,10 @@ Identifier = Annotated[
 ]
 
 
+#: A BCP 47 language tag: "en", "ur", "pt-BR", "pa-Arab".
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", arbitrary_types_allowed=True, str_strip_whitespace=True
@@ -101,7 +105,7 @@ class CardSettings(Model):
     design: str = Field(default="discreet", description="Built-in design or path to a file.")
     colours: Colours = Field(default_factory=Colours)
     font: str = Field(default="Atkinson Hyperlegible",
-                      description="Built-in font name, or a path to a .ttf/.otf file.")
+                      description="A family `cardgen list fonts` shows, or a path to a .ttf file.")
     logo: str | None = Field(default=None, description="PNG or JPEG, relative to the YAML file.")
     qr_error_correction: ErrorCorrection = Field(
         default="M", description="QR error correction: L, M (default), Q or H."
@@ -137,6 +141,10 @@ class Face(Model):
         description="Id of a helpline: the QR code saves it to the phone's contacts under "
         "the helpline's contact_name. Instead of qr on this face.",
     )
+    language: LanguageTag | None = Field(
+        default=None,
+        description="BCP 47 language tag of this face's text, when it is not the card's "
+        "(an English front, an Urdu back): its direction, fonts and printed labels.")
 
 
 class Helpline(Model):
@@ -253,9 +261,8 @@ class CardSpec(Model):
     region: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = Field(
         default="GB", description="ISO 3166 country code for reading national numbers."
     )
-    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
-        Field(default="en", description="BCP 47 language tag of the card text.")
-    )
+    language: LanguageTag = Field(default="en", description="BCP 47 language tag of the card "
+                                  "text (a face may set its own).")
     card: CardSettings = Field(default_factory=CardSettings)
     front: Face
     back: Face | None = None

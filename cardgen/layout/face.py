@@ -11,8 +11,9 @@ Text in a script other than Latin, right-to-left text, or text with characters t
 font lacks is shaped with HarfBuzz (`cardgen.text.shaping`, fonts from `cardgen.text.fonts`): it is
 measured, wrapped and shrunk on its shaped widths, its lines are as tall as its fonts need
 (Nastaliq 2.6 x size), and its text items carry the glyphs to draw. Pure Latin text stays
-on the fast plain path. On right-to-left cards (language ar, ur, fa, he ...) the design's
-left and right alignments are mirrored.
+on the fast plain path. On right-to-left faces (language ar, ur, fa, he ...: the face's own
+`language`, else the card's) the design's left and right alignments are mirrored; each
+paragraph reads in the direction of its first letter.
 
 Also checked here, before anything is drawn: every printed character exists in the card's
 font or a fallback font (CG610, naming what to install), text contrast against the paper
@@ -153,7 +154,8 @@ class _Env:
 
     @property
     def language(self) -> str:
-        return self.spec.language
+        # A face may be in its own language (an English front, an Urdu back).
+        return self.face.language or self.spec.language
 
     def align(self, style: TextStyle) -> Align:
         # Right-to-left cards mirror the design: what starts at the left starts at the right.
@@ -243,25 +245,25 @@ def _shaped_width(env: _Env, word: str, font: FontRef, size: float, bold: bool) 
 
 def _glyph_runs(line: ShapedLine, primary: FontRef) -> tuple[GlyphRun, ...]:
     runs: list[GlyphRun] = []
-    current: list[tuple[int, float, float]] = []
+    current: list[tuple[int, float, float, str]] = []
     current_font: Path | None = None
-    for glyph in line.placed():
+    for glyph, text in zip(line.placed(), line.glyph_texts(), strict=True):
         if glyph.font != current_font and current:
             assert current_font is not None
             runs.append(_glyph_run(current_font, primary, current))
             current = []
         current_font = glyph.font
-        current.append((glyph.gid, glyph.x_pt, glyph.y_pt))
+        current.append((glyph.gid, glyph.x_pt, glyph.y_pt, text))
     if current and current_font is not None:
         runs.append(_glyph_run(current_font, primary, current))
     return tuple(runs)
 
 
-def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, float]]
+def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, float, str]]
                ) -> GlyphRun:
-    return GlyphRun(font_ref_for(path, primary), tuple(g for g, _, _ in glyphs),
-                    tuple(round(x, 4) for _, x, _ in glyphs),
-                    tuple(round(y, 4) for _, _, y in glyphs))
+    return GlyphRun(font_ref_for(path, primary), tuple(g[0] for g in glyphs),
+                    tuple(round(g[1], 4) for g in glyphs),
+                    tuple(round(g[2], 4) for g in glyphs), tuple(g[3] for g in glyphs))
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
@@ -1178,7 +1180,8 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
     colours = spec.card.colours
     env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
                helplines, code, logo,
-               _context_id(side, design, fonts, colours.ink, colours.accent, spec.language))
+               _context_id(side, design, fonts, colours.ink, colours.accent,
+                           face.language or spec.language))
 
     for name in ("title", "text", "qr", "helplines", "write_in", "footer", "qr_contact",
                  "silent_call"):
