@@ -68,3 +68,36 @@ def test_bad_label_files_are_refused_at_load(tmp_path: Path, files: dict[str, st
 
 def test_shipped_labels_folder_loads() -> None:
     assert set(load_labels(labels_dir())) == set(label_keys())
+
+
+def test_a_tag_naming_its_script_takes_no_wording_in_another_script() -> None:
+    assert label("free", "pa-Guru") == "ਮੁਫ਼ਤ"
+    assert label("free", "ur-Arab") == "مفت"
+    # Shahmukhi Punjabi: not the Gurmukhi wording of "pa"; English until it has its own.
+    assert label("free", "pa-Arab") == "Free"
+    assert label("sms_with_keyword", "pa-Arab", keyword="SHOUT") == "Text SHOUT to"
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
+def test_every_language_prints_its_sms_and_whatsapp_labels(language: str) -> None:
+    from cardgen.input.model import CardSpec
+    from cardgen.layout.designs import load_design
+    from cardgen.layout.face import layout_face
+    from cardgen.text.measure import load_font_family
+
+    spec = CardSpec.model_validate({
+        "campaign": "Labels", "language": language,
+        "front": {"helplines": ["shout", "line"]},
+        "helplines": {"shout": {"name": "Shout", "sms": "85258", "sms_body": "SHOUT"},
+                      "line": {"name": "Line", "sms": "85258",
+                               "whatsapp": "+44 7700 900123"}},
+    })
+    face, problems = layout_face(spec, "front", design=load_design("classic", EXAMPLES),
+                                 fonts=load_font_family("Atkinson Hyperlegible", EXAMPLES),
+                                 card_w=55.0, card_h=85.0, qr_payload=None,
+                                 base_dir=EXAMPLES)
+    assert face is not None, problems  # every character of every label has a font
+    printed = " ".join(item.text for item in face.text_items)
+    for wording in (label("sms_with_keyword", language, keyword="SHOUT"),
+                    label("sms", language), label("whatsapp", language)):
+        assert " ".join(wording.split()) in printed, wording

@@ -125,3 +125,16 @@ def test_a_face_language_is_checked_like_the_card_language(tmp_path: Path) -> No
     result = run_cli("check", str(path))
     assert result.exit_code == 1
     assert "front.language" in result.output or "language" in result.output
+
+
+def test_a_label_reads_in_its_face_language_even_when_it_starts_with_the_keyword() -> None:
+    # "SHOUT لکھ کر بھیجیں" starts with a Latin letter, but it is an Urdu sentence: right
+    # to left, so SHOUT (its first word) stands at the right end.
+    back = lay(card(), "back")
+    item = next(i for i in back.text_items if i.text == "SHOUT لکھ کر بھیجیں")
+    assert item.shaped is not None
+    latin = [x for run in item.shaped for x, t in zip(run.xs, run.texts, strict=True)
+             if t.strip() and t.isascii()]
+    urdu = [x for run in item.shaped for x, t in zip(run.xs, run.texts, strict=True)
+            if t.strip() and any(_rtl(c) for c in t)]
+    assert min(latin) > max(urdu)

@@ -67,7 +67,7 @@ from cardgen.text.measure import (
     wrap_shaped_text,
     wrap_tokens_span,
 )
-from cardgen.text.shaping import ShapedLine
+from cardgen.text.shaping import Direction, ShapedLine
 
 Side = Literal["front", "back"]
 
@@ -163,6 +163,11 @@ class _Env:
             return {"left": "right", "right": "left", "center": "center"}[style.align]  # type: ignore[return-value]
         return style.align
 
+    @property
+    def label_direction(self) -> Direction:
+        """The direction of the labels cardgen prints (`labels`): the face language's."""
+        return "rtl" if fontdb.is_rtl_language(self.language) else "auto"
+
     def shaped_line_height(self, line: ShapedLine, size: float) -> float:
         ascent, descent = shaped_extents(line)
         spacing = max(self.design.line_spacing, line.line_spacing, ascent + descent)
@@ -195,17 +200,19 @@ def _size(style: TextStyle, scale: float) -> float:
 
 
 def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, width: float,
-                scale: float, field_name: str, path: DocPath, span: _Span | None = None
-                ) -> list[_Slot]:
+                scale: float, field_name: str, path: DocPath, span: _Span | None = None,
+                direction: Direction = "auto") -> list[_Slot]:
     """The lines of `tokens` wrapped to `width`. With `span`, narrows it to the widths
-    that wrap the same (see `_Span`)."""
+    that wrap the same (see `_Span`). `direction`: the paragraph's, when its first letter
+    does not say it (see `_number_lines`)."""
     size = _size(style, scale)
     font = env.font(style)
     joined = " ".join(tokens)
     if needs_shaping(joined, font, env.language):
         if span is not None:
             span.exact = width
-        return _shaped_slots(env, element, joined, style, width, size, field_name, path)
+        return _shaped_slots(env, element, joined, style, width, size, field_name, path,
+                             direction)
     lines, low, high = wrap_tokens_span(tokens, font, size, width)
     if span is not None:
         span.low = max(span.low, low)
@@ -221,11 +228,12 @@ def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, wi
 
 
 def _shaped_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
-                  size: float, field_name: str, path: DocPath) -> list[_Slot]:
+                  size: float, field_name: str, path: DocPath,
+                  direction: Direction = "auto") -> list[_Slot]:
     """Text that needs HarfBuzz (non-Latin scripts, right to left, fallback fonts), wrapped
     on its shaped widths; each line keeps its glyphs for drawing."""
     font = env.font(style)
-    lines = wrap_shaped_text(text, font, size, width, env.language, style.bold)
+    lines = wrap_shaped_text(text, font, size, width, env.language, style.bold, direction)
     if lines is None:
         words = text.split()
         widths = [_shaped_width(env, w, font, size, style.bold) for w in words]
@@ -416,8 +424,10 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
     for key, words, number in _number_lines(helpline, env.language):
         path: DocPath = ("helplines", hid, key)
         if words:
+            # A label is in the face's language whatever word it starts with ("SHOUT لکھ
+            # کر بھیجیں" reads right to left on an Urdu face).
             slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
-                                 f"{base}.{key}", path, span)
+                                 f"{base}.{key}", path, span, env.label_direction)
         slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
                              f"{base}.{key}", path, span)
     off_the_bill = _off_the_bill(helpline, env.language)

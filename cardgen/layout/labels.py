@@ -19,6 +19,7 @@ import string
 from pathlib import Path
 from typing import Any
 
+from fontTools import unicodedata as ft_unicodedata
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -106,13 +107,38 @@ def _candidates(language: str) -> list[str]:
     return [*tags, FALLBACK_LANGUAGE]
 
 
+def _script_subtag(language: str) -> str | None:
+    # BCP 47: the script is the four-letter subtag after the language ("pa-Arab").
+    parts = language.strip().replace("_", "-").split("-")
+    return next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
+
+
+def _written_in(text: str, script: str) -> bool:
+    scripts = {ft_unicodedata.script(ch) for ch in text} - {"Zyyy", "Zinh", "Zzzz"}
+    return scripts <= {script}
+
+
 def label(key: str, language: str, **values: str) -> str:
     """The wording of the label `key` in `language` (falling back from `pt-BR` to `pt`,
-    then to English), its placeholders filled from `values`. Raises KeyError for an unknown
-    key or a placeholder without a value (both cardgen bugs, not user mistakes)."""
+    then to English), its placeholders filled from `values`. A tag that names its script
+    takes no wording in another script (Shahmukhi `pa-Arab` does not get Gurmukhi `pa`; it
+    gets English). Raises KeyError for an unknown key or a placeholder without a value
+    (both cardgen bugs, not user mistakes)."""
     table = _labels()[key]
+    script = _script_subtag(language)
     for tag in _candidates(language):
         text = table.get(tag)
-        if text is not None:
-            return text.format_map(values)
+        if text is None:
+            continue
+        if script is not None and tag != FALLBACK_LANGUAGE and "-" not in tag \
+                and not _written_in(string.Formatter().vformat(text, (), _Blank()), script):
+            continue
+        return text.format_map(values)
     raise AssertionError("unreachable: every label has an English wording")
+
+
+class _Blank(dict[str, str]):
+    """Placeholders left empty, to see what script a wording itself is written in."""
+
+    def __missing__(self, key: str) -> str:
+        return ""

@@ -142,7 +142,8 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
     themselves: poppler spreads a span's ActualText over its glyphs and reads it like
     printed characters, and pdfium reverses right-to-left words. (ActualText in logical
     order, one span a line, came out reversed in both; per-cluster spans break a line
-    into pieces in pdfium.)"""
+    into pieces in pdfium; so do spans split at marks or punctuation, and poppler then
+    spaces them apart.)"""
     width = item.shaped_width_pt
     left = {"left": x, "center": x - width / 2, "right": x - width}[item.align]
     words: list[list[tuple[str, int, float, float, str]]] = [[]]
@@ -155,6 +156,7 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
             else:
                 words[-1].append((name, gid, gx, gy, stands_for))
     text = canvas.beginText()
+    font = ""
     for word in words:
         if not word:
             continue
@@ -162,7 +164,9 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
         text._code.append(
             f"/Span <</ActualText {_actual_text(''.join(g[4] for g in word))}>> BDC")
         for name, gid, gx, gy, stands_for in word:
-            text.setFont(name, item.size_pt)
+            if name != font:
+                text.setFont(name, item.size_pt)
+                font = name
             text.setTextOrigin(left + gx, y + gy)
             text.textOut(chr(_glyph_code(name, gid, stands_for)))
         text._code.append("EMC")

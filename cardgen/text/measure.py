@@ -27,7 +27,7 @@ from cardgen.text.fonts import (
     is_rtl_language,
     script_of,
 )
-from cardgen.text.shaping import LRE, PDF, ShapedLine, wrap_shaped
+from cardgen.text.shaping import LRE, PDF, Direction, ShapedLine, wrap_shaped
 
 DEFAULT_FONT = "Atkinson Hyperlegible"
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
@@ -345,13 +345,14 @@ def font_ref_for(path: Path, primary: FontRef) -> FontRef:
 
 @functools.lru_cache(maxsize=4096)
 def wrap_shaped_text(text: str, font: FontRef, size_pt: float, width_mm: float,
-                     language: str, bold: bool) -> tuple[ShapedLine, ...] | None:
+                     language: str, bold: bool, direction: Direction = "auto"
+                     ) -> tuple[ShapedLine, ...] | None:
     """`text` shaped (HarfBuzz, bidi, fallback fonts) and wrapped to `width_mm` at spaces;
     None when one word alone is wider. Raises InputError CG610 when no font has a
     character. Cached: a face is fitted at many sizes and cards repeat their texts."""
     primary = face_from_path(font.path) or font.path
     lines = wrap_shaped(text, primary_font=primary, language=language, size_pt=size_pt,
-                        width_mm=width_mm, bold=bold)
+                        width_mm=width_mm, bold=bold, direction=direction)
     return None if lines is None else tuple(lines)
 
 
