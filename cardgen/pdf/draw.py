@@ -583,6 +583,13 @@ def _write_document(
     b = mm_to_pt(bleed)
     boxes = {form_of[key]: (-b, -b, mm_to_pt(faces[key].width) + b,
                             mm_to_pt(faces[key].height) + b) for key in used}
+    # The faces' pictures are named in the base page's resources, which every face form
+    # uses. reportlab keeps that list for the page, but a form begun while the page has no
+    # operators of its own takes the list over and clears it when it ends (the pictures were
+    # then named by the sheet marks and by no face: a logo never printed). So it is set
+    # aside while the sheet marks are drawn and put back for the page.
+    pictures = canvas._formsinuse
+    canvas._formsinuse = []
     # Every sheet of a run has the same crop marks and ruler: one form, placed on each page.
     marks: dict[tuple[object, ...], str] = {}
     for page in pages:
@@ -594,6 +601,7 @@ def _write_document(
                          uppery=mm_to_pt(page.height))
         _draw_sheet_marks(canvas, page, furniture_font, painter)
         canvas.endForm()
+    canvas._formsinuse = [*pictures, *canvas._formsinuse]
     # The base's one page is never shown (the update's page tree replaces it): it places the
     # sheet marks, so its resources name them (and the faces' pictures, drawn above), and
     # draws every furniture character, so the embedded subset has them.
