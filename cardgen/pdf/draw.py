@@ -443,11 +443,15 @@ def render_document(
     colour_mode: ColourMode = "rgb",
     bleed: float = 0.0,
     duplex: str = "none",
+    share_parts: bool = True,
 ) -> bytes:
-    """The whole PDF as bytes: every page of `pages`, each face drawn once as a form."""
+    """The whole PDF as bytes: every page of `pages`, each face drawn once as a form.
+    `share_parts` False: each face's form holds all of its drawing, nothing shared with
+    other faces (each face as it is drawn on its own, for the face check)."""
     buffer = io.BytesIO()
     write_document(buffer, pages, faces, title=title, furniture_font=furniture_font,
-                   colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+                   colour_mode=colour_mode, bleed=bleed, duplex=duplex,
+                   share_parts=share_parts)
     return buffer.getvalue()
 
 
@@ -478,6 +482,7 @@ def write_document(
     colour_mode: ColourMode = "rgb",
     bleed: float = 0.0,
     duplex: str = "none",
+    share_parts: bool = True,
 ) -> None:
     """Writes the PDF to `out`: a base document of forms and fonts made by reportlab, then
     the pages as an incremental update, each written as soon as it is made."""
@@ -487,7 +492,8 @@ def write_document(
     rl_config.useA85 = 0
     try:
         _write_document(out, pages, faces, title=title, furniture_font=furniture_font,
-                        colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+                        colour_mode=colour_mode, bleed=bleed, duplex=duplex,
+                        share_parts=share_parts)
     finally:
         rl_config.useA85 = saved
 
@@ -544,6 +550,7 @@ def _write_document(
     colour_mode: ColourMode,
     bleed: float,
     duplex: str,
+    share_parts: bool = True,
 ) -> None:
     buffer = io.BytesIO()
     first = pages[0] if pages else None
@@ -578,7 +585,11 @@ def _write_document(
             continue
         forms[face] = form_of[key] = _form_name(key)
         chunks[form_of[key]] = _face_chunks(canvas, painter, face, bleed, memo)
-    shared, contents, placing = _share_chunks(chunks)
+    if share_parts:
+        shared, contents, placing = _share_chunks(chunks)
+    else:
+        shared, placing = {}, {}
+        contents = {name: [c.ops for c in face_chunks] for name, face_chunks in chunks.items()}
     del chunks, memo
     b = mm_to_pt(bleed)
     boxes = {form_of[key]: (-b, -b, mm_to_pt(faces[key].width) + b,
