@@ -158,6 +158,7 @@ class _ResourceCheck:
         self.pikepdf = pikepdf
         self.missing: list[str] = []
         self.forms_seen: set[tuple[int, int]] = set()
+        self.contents_seen: set[tuple[bytes, tuple[int, int]]] = set()
         self.tables: dict[tuple[tuple[int, int], str], dict[str, Any]] = {}
 
     def pages(self, document: Any) -> list[str]:
@@ -187,7 +188,15 @@ class _ResourceCheck:
 
     def content(self, data: bytes, resources: Any, where: str) -> None:
         pikepdf = self.pikepdf
-        for category, name in named_resources(data):
+        # Sheets of one run differ only in their printed words ("sheet 2 of 9"): without
+        # them, a content drawn with the same resources names the same things.
+        words_out = _STRING.sub(b"()", data)
+        if resources is not None and resources.objgen != (0, 0):
+            key = (words_out, resources.objgen)
+            if key in self.contents_seen:
+                return
+            self.contents_seen.add(key)
+        for category, name in named_resources(words_out):
             target = self.table(resources, category).get(name)
             if target is None:
                 self.missing.append(
@@ -353,10 +362,16 @@ def describe(sample: FaceSample, difference: FaceDifference) -> str:
             f"{bottom:.1f} mm from its top")
 
 
+#: Faces drawn alone at a time: about the pages of one verification task (verify.py hands
+#: a worker up to 32 pages), so each worker draws the faces it compares, on every core.
+FACES_A_BATCH = 32
+
+
 class FaceCheck:
     """The face check of one PDF: which faces to look at and on which pages, their pictures
     alone, and the verdict. `verify.verify_pdf` calls `on_page` with each page it loads for
-    its codes (so a sheet is loaded once for both checks, in its workers too)."""
+    its codes, so a sheet is loaded once for both checks, in its workers too; a worker
+    draws the faces alone for the pages it was given, a batch at a time."""
 
     def __init__(self, pages: Sequence[PagePlan], faces: Mapping[str, FaceLayout],
                  furniture_font: FontRef, colour_mode: ColourMode) -> None:
@@ -367,35 +382,33 @@ class FaceCheck:
             self._by_page.setdefault(sample.page_index, []).append((number, sample))
         self._font = furniture_font
         self._colour_mode: ColourMode = colour_mode
-        self._reference = b""
-        #: the reference document, opened in the process that uses it (a forked worker
-        #: opens its own)
-        self._opened: tuple[int, pdfium.PdfDocument] | None = None
+        #: the batch of faces drawn alone: the process that drew it (a forked worker draws
+        #: its own), the first sample's number and the document
+        self._batch: tuple[int, int, pdfium.PdfDocument] | None = None
 
     @property
     def pages(self) -> list[int]:
         """The pages (0-based) that hold a face to check."""
         return sorted(self._by_page)
 
-    def prepare(self) -> None:
-        """Draws every face alone; called before the pages are looked at."""
-        if self.samples and not self._reference:
-            self._reference = reference_pdf(self.samples, self._faces,
-                                            furniture_font=self._font,
-                                            colour_mode=self._colour_mode)
-
-    def _alone(self) -> pdfium.PdfDocument:
-        pid = os.getpid()
-        if self._opened is None or self._opened[0] != pid:
-            self._opened = (pid, pdfium.PdfDocument(self._reference))
-        return self._opened[1]
+    def _alone_page(self, number: int) -> pdfium.PdfPage:
+        """The page of the faces-alone document that holds sample `number`."""
+        batch = self._batch
+        if batch is None or batch[0] != os.getpid() or not \
+                batch[1] <= number < batch[1] + len(batch[2]):
+            self.close()
+            chosen = self.samples[number:number + FACES_A_BATCH]
+            drawn = reference_pdf(chosen, self._faces, furniture_font=self._font,
+                                  colour_mode=self._colour_mode)
+            batch = self._batch = (os.getpid(), number, pdfium.PdfDocument(drawn))
+        return batch[2][number - batch[1]]
 
     def on_page(self, page_index: int, page: pdfium.PdfPage) -> list[str]:
         """What differs on the faces sampled on this page (loaded by the caller)."""
         found: list[str] = []
         for number, sample in self._by_page.get(page_index, ()):
             face = self._faces[sample.key]
-            alone_page = self._alone()[number]
+            alone_page = self._alone_page(number)
             try:
                 alone = render_face_alone(alone_page, face)
             finally:
@@ -406,9 +419,10 @@ class FaceCheck:
         return found
 
     def close(self) -> None:
-        if self._opened is not None and self._opened[0] == os.getpid():
-            self._opened[1].close()
-        self._opened = None
+        """Lets go of the faces drawn alone (in this process)."""
+        if self._batch is not None and self._batch[0] == os.getpid():
+            self._batch[2].close()
+        self._batch = None
 
     def finish(self, pdf: bytes | Path, findings: Sequence[str]) -> None:
         """The verdict, once every page was looked at: CG931 for a resource named but
@@ -437,7 +451,6 @@ def check_faces(pdf: bytes | Path, pages: Sequence[PagePlan], faces: Mapping[str
     raises VerificationError (CG930) naming every distinct face whose picture on the PDF
     differs from the face drawn alone."""
     check = FaceCheck(pages, faces, furniture_font, colour_mode)
-    check.prepare()
     findings: list[str] = []
     document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
     try:
