@@ -699,6 +699,8 @@ def _render_verify_write(
             if progress:
                 progress("verify", base + done, to_verify)
 
+        if faces is not None:
+            faces.prepare()
         findings = verify.verify_pdf(pdf, wanted, progress=verify_progress,
                                      page_check=faces.on_page if faces else None,
                                      check_pages=faces.pages if faces else ())

@@ -155,12 +155,13 @@ def test_compare_allows_nothing_but_a_few_stray_pixels() -> None:
     stray.putpixel((120, 200), 0)
     assert compare(card, stray) is None
     lost = card.copy()
-    ImageDraw.Draw(lost).rectangle((60, 250, 70, 260), fill=0)  # a 2.5 mm square at 100 dpi
+    ImageDraw.Draw(lost).rectangle((60, 250, 70, 260), fill=0)  # 11 x 11 pixels
     difference = compare(card, lost)
     assert difference is not None and difference.pixels == 121
+    mm = 25.4 / faces_check.DPI
     left, top, right, bottom = difference.box
-    assert (left, top) == pytest.approx((60 * 0.254, 250 * 0.254))
-    assert (right, bottom) == pytest.approx((71 * 0.254, 261 * 0.254))
+    assert (left, top) == pytest.approx((60 * mm, 250 * mm))
+    assert (right, bottom) == pytest.approx((71 * mm, 261 * mm))
 
 
 def test_each_distinct_face_is_sampled_once() -> None:

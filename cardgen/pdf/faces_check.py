@@ -48,9 +48,9 @@ if TYPE_CHECKING:
 
 MM_PER_INCH = 25.4
 PT_PER_MM = 72 / MM_PER_INCH
-#: Resolution of the comparison: 4 pixels a millimetre, so a lost word of 6 pt type or a
+#: Resolution of the comparison: a pixel a point (2.8 a millimetre), so a lost word of 6 pt type or a
 #: lost logo covers dozens of pixels.
-DPI = 100
+DPI = 72
 #: A pixel differs when its grey level differs by more than this (of 255). Both rasters
 #: share one pixel grid, so anti-aliased edges agree to a few levels; this is loose enough
 #: for float rounding in a turned form and tight enough for any ink that is missing or moved.
@@ -362,16 +362,10 @@ def describe(sample: FaceSample, difference: FaceDifference) -> str:
             f"{bottom:.1f} mm from its top")
 
 
-#: Faces drawn alone at a time: about the pages of one verification task (verify.py hands
-#: a worker up to 32 pages), so each worker draws the faces it compares, on every core.
-FACES_A_BATCH = 32
-
-
 class FaceCheck:
     """The face check of one PDF: which faces to look at and on which pages, their pictures
     alone, and the verdict. `verify.verify_pdf` calls `on_page` with each page it loads for
-    its codes, so a sheet is loaded once for both checks, in its workers too; a worker
-    draws the faces alone for the pages it was given, a batch at a time."""
+    its codes, so a sheet is loaded once for both checks, in its workers too."""
 
     def __init__(self, pages: Sequence[PagePlan], faces: Mapping[str, FaceLayout],
                  furniture_font: FontRef, colour_mode: ColourMode) -> None:
@@ -382,26 +376,30 @@ class FaceCheck:
             self._by_page.setdefault(sample.page_index, []).append((number, sample))
         self._font = furniture_font
         self._colour_mode: ColourMode = colour_mode
-        #: the batch of faces drawn alone: the process that drew it (a forked worker draws
-        #: its own), the first sample's number and the document
-        self._batch: tuple[int, int, pdfium.PdfDocument] | None = None
+        self._alone = b""
+        #: the faces-alone document, opened by the process that reads it (a forked worker
+        #: opens its own)
+        self._opened: tuple[int, pdfium.PdfDocument] | None = None
 
     @property
     def pages(self) -> list[int]:
         """The pages (0-based) that hold a face to check."""
         return sorted(self._by_page)
 
+    def prepare(self) -> None:
+        """Draws every sampled face alone, in one document: before verification forks its
+        workers, so they share it. (Drawn a batch at a time in the workers instead, each
+        batch embedded its own font subsets and the whole cost twice as much.)"""
+        if self.samples and not self._alone:
+            self._alone = reference_pdf(self.samples, self._faces, furniture_font=self._font,
+                                        colour_mode=self._colour_mode)
+
     def _alone_page(self, number: int) -> pdfium.PdfPage:
         """The page of the faces-alone document that holds sample `number`."""
-        batch = self._batch
-        if batch is None or batch[0] != os.getpid() or not \
-                batch[1] <= number < batch[1] + len(batch[2]):
-            self.close()
-            chosen = self.samples[number:number + FACES_A_BATCH]
-            drawn = reference_pdf(chosen, self._faces, furniture_font=self._font,
-                                  colour_mode=self._colour_mode)
-            batch = self._batch = (os.getpid(), number, pdfium.PdfDocument(drawn))
-        return batch[2][number - batch[1]]
+        self.prepare()
+        if self._opened is None or self._opened[0] != os.getpid():
+            self._opened = (os.getpid(), pdfium.PdfDocument(self._alone))
+        return self._opened[1][number]
 
     def on_page(self, page_index: int, page: pdfium.PdfPage) -> list[str]:
         """What differs on the faces sampled on this page (loaded by the caller)."""
@@ -419,10 +417,10 @@ class FaceCheck:
         return found
 
     def close(self) -> None:
-        """Lets go of the faces drawn alone (in this process)."""
-        if self._batch is not None and self._batch[0] == os.getpid():
-            self._batch[2].close()
-        self._batch = None
+        """Lets go of the faces-alone document (in this process)."""
+        if self._opened is not None and self._opened[0] == os.getpid():
+            self._opened[1].close()
+        self._opened = None
 
     def finish(self, pdf: bytes | Path, findings: Sequence[str]) -> None:
         """The verdict, once every page was looked at: CG931 for a resource named but
