@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 
 MM_PER_INCH = 25.4
 PT_PER_MM = 72 / MM_PER_INCH
-#: Resolution of the comparison: a pixel a point (2.8 a millimetre), so a lost word of 6 pt type or a
-#: lost logo covers dozens of pixels.
+#: Resolution of the comparison: a pixel a point (2.8 a millimetre), so a lost word of 6 pt
+#: type or a lost logo covers dozens of pixels.
 DPI = 72
 #: A pixel differs when its grey level differs by more than this (of 255). Both rasters
 #: share one pixel grid, so anti-aliased edges agree to a few levels; this is loose enough
@@ -377,6 +377,9 @@ class FaceCheck:
         self._font = furniture_font
         self._colour_mode: ColourMode = colour_mode
         self._alone = b""
+        #: the page of `_alone` that holds the first sample (faces of several PDFs of one
+        #: run, `--split`, are drawn alone in one document)
+        self._first = 0
         #: the faces-alone document, opened by the process that reads it (a forked worker
         #: opens its own)
         self._opened: tuple[int, pdfium.PdfDocument] | None = None
@@ -390,16 +393,14 @@ class FaceCheck:
         """Draws every sampled face alone, in one document: before verification forks its
         workers, so they share it. (Drawn a batch at a time in the workers instead, each
         batch embedded its own font subsets and the whole cost twice as much.)"""
-        if self.samples and not self._alone:
-            self._alone = reference_pdf(self.samples, self._faces, furniture_font=self._font,
-                                        colour_mode=self._colour_mode)
+        prepare_together([self])
 
     def _alone_page(self, number: int) -> pdfium.PdfPage:
         """The page of the faces-alone document that holds sample `number`."""
         self.prepare()
         if self._opened is None or self._opened[0] != os.getpid():
             self._opened = (os.getpid(), pdfium.PdfDocument(self._alone))
-        return self._opened[1][number]
+        return self._opened[1][self._first + number]
 
     def on_page(self, page_index: int, page: pdfium.PdfPage) -> list[str]:
         """What differs on the faces sampled on this page (loaded by the caller)."""
@@ -428,6 +429,26 @@ class FaceCheck:
         self.close()
         check_resources(pdf)
         raise_for_faces(findings)
+
+
+def prepare_together(checks: Sequence[FaceCheck]) -> None:
+    """Draws the faces of every check not yet prepared alone, in one document for all those
+    that share a font and colour mode: a `--split` run of 500 schools draws one document,
+    not 500 (each embeds its font subsets, some 30 ms)."""
+    groups: dict[tuple[FontRef, ColourMode], list[FaceCheck]] = {}
+    for check in checks:
+        if check.samples and not check._alone:
+            groups.setdefault((check._font, check._colour_mode), []).append(check)
+    for (font, colour_mode), group in groups.items():
+        samples: list[FaceSample] = []
+        faces: dict[str, FaceLayout] = {}
+        for check in group:
+            check._first = len(samples)
+            samples.extend(check.samples)
+            faces.update(check._faces)
+        drawn = reference_pdf(samples, faces, furniture_font=font, colour_mode=colour_mode)
+        for check in group:
+            check._alone = drawn
 
 
 def raise_for_faces(findings: Sequence[str]) -> None:
