@@ -190,3 +190,30 @@ def test_the_page_check_runs_on_each_page_in_the_workers_too(tmp_path: Path) -> 
         found = verify.verify_pdf(pdf, [], parallel=parallel, page_check=page_check,
                                   check_pages=range(30))
         assert found == [f"page {n}: 283 pt" for n in (4, 11, 18, 25)]
+
+
+def test_missing_resources_follows_forms_and_inherited_resources(tmp_path: Path) -> None:
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    form = pdf.make_stream(b"q /Im9 Do Q")
+    form.Type, form.Subtype = Name.XObject, Name.Form
+    form.BBox = Array([0, 0, 10, 10])
+    form.Resources = Dictionary(XObject=Dictionary())
+    # The page's resources are its page tree's: the form is found there, the font is not.
+    pdf.Root.Pages.Resources = Dictionary(XObject=Dictionary(Fm1=pdf.make_indirect(form)),
+                                          Font=Dictionary())
+    page = pdf.pages[0].obj
+    if "/Resources" in page:
+        del page["/Resources"]
+    page.Contents = pdf.make_stream(b"q /Fm1 Do Q BT /F1 9 Tf (call /Nope Do) Tj ET /Fm1 Do")
+    path = tmp_path / "hand-made.pdf"
+    pdf.save(path)
+    assert faces_check.missing_resources(path) == [
+        "page 1, form /Fm1: /XObject /Im9 is named but not in its resources",
+        "page 1: /Font /F1 is named but not in its resources"]
+    with pytest.raises(VerificationError) as raised:
+        faces_check.check_resources(path.read_bytes())
+    assert raised.value.code == "CG931" and "(and 1 more)" in str(raised.value)

@@ -5,16 +5,19 @@ printed, a line of text a form lost, or a face placed from the wrong variant's f
 before anything is written, two more checks run on the finished bytes:
 
 - **Every resource named exists.** Each page's and each form's content stream is read
-  (pikepdf, qpdf's parser) and every name it uses -- a form or picture (`Do`), a font (`Tf`),
-  a graphics state, colour space, pattern, shading or property list -- must be in the
-  resources that stream is drawn with. A viewer draws nothing for a missing one (poppler:
-  "XObject ... is unknown"; MuPDF: "cannot find XObject resource"). Error CG931.
+  (pikepdf opens the file and follows the forms) and every name its operators use -- a form
+  or picture (`Do`), a font (`Tf`), a graphics state, colour space, pattern, shading or
+  property list -- must be in the resources that stream is drawn with. A viewer draws
+  nothing for a missing one (poppler: "XObject ... is unknown"; MuPDF: "cannot find XObject
+  resource"). Error CG931. The operators are found by a pattern over the decoded stream,
+  with its literal strings taken out first (cardgen writes no inline images).
 - **Every distinct face looks like its preview.** Each face is drawn on its own, one page
   the size of the card, the way `cardgen preview` draws it (`draw.render_document`, in the
   build's colour mode, with nothing shared between faces), and rasterised by pdfium. The
   same face is rasterised from the finished sheet by pdfium with a transform that puts the
   face's own corner on the raster's corner and turns it upright, so both rasters share one
-  pixel grid and differ only where the drawing differs. A face whose rasters differ by more
+  pixel grid and differ only where the drawing differs (in grey, as verify.py looks: a
+  colour swapped for one exactly as light is not seen). A face whose rasters differ by more
   than anti-aliasing can explain is error CG930, naming the face, its variant and where on
   the card they differ. Faces equal item for item (the same back on every variant) are one
   face: each is checked once, at its first placement, not once per copy.
@@ -121,8 +124,8 @@ _ESCAPED = re.compile(rb"#([0-9A-Fa-f]{2})")
 def named_resources(content: bytes) -> list[tuple[str, str]]:
     """(category, name) of every resource a content stream's operators name, each once, in
     order of first use: ('/XObject', '/Fm1') for `/Fm1 Do`, ('/Font', '/F1') for
-    `/F1 12 Tf`. Tokens are matched on the decoded stream (qpdf's full parser took 3 s on a
-    2,000-page batch; a sheet names the same form ten times)."""
+    `/F1 12 Tf`. Tokens are matched on the decoded stream: qpdf's full tokenizer, through
+    pikepdf, was several times slower on a 2,000-page batch."""
     used = dict.fromkeys(
         (raw, operator) for raw, size, operator in _NAMED.findall(_STRING.sub(b"()", content))
         if not size or operator == b"Tf")
@@ -171,8 +174,19 @@ class _ResourceCheck:
             except self.pikepdf.PdfError as exc:
                 self.missing.append(f"page {number}: its content cannot be read ({exc})")
                 continue
-            self.content(data, page.obj.get("/Resources"), f"page {number}")
+            self.content(data, self.page_resources(page.obj), f"page {number}")
         return self.missing
+
+    @staticmethod
+    def page_resources(page: Any) -> Any:
+        """A page's resources, its own or inherited from the page tree above it."""
+        node, seen = page, 0
+        while node is not None and seen < 64:
+            resources = node.get("/Resources")
+            if resources is not None:
+                return resources
+            node, seen = node.get("/Parent"), seen + 1
+        return None
 
     def table(self, resources: Any, category: str) -> dict[str, Any]:
         if resources is None:
