@@ -216,3 +216,12 @@ def test_a_face_with_one_helpline_that_does_not_fit_says_so_in_the_singular(
     assert result.exit_code == 1
     assert "front.helplines do not fit: 1 helpline needs" in result.output, result.output
     assert "mm for it\n" in result.output
+
+
+def test_a_one_column_csv_header_is_counted_in_the_singular(tmp_path: Path) -> None:
+    (tmp_path / "schools.csv").write_text("id\noakfield,extra\n", encoding="utf-8")
+    source = write(tmp_path, MINIMAL + "variants_csv: schools.csv\n")
+    result = run_cli("check", str(source))
+    assert result.exit_code == 1
+    assert "row 2 has 2 cells but the header has 1 column" in result.output, result.output
+    assert "1 columns" not in result.output
