@@ -13,6 +13,8 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from conftest import run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from cardgen.errors import VerificationError
@@ -129,12 +131,15 @@ def test_a_good_logo_build_passes_every_check(tmp_path: Path) -> None:
     assert faces_check.missing_resources(pdf) == []
 
 
-@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
-def test_the_check_places_a_face_where_the_writer_does(rotation: int) -> None:
-    face = FaceLayout(55.0, 85.0, WHITE, ())
-    turned = rotation in (90, 270)
-    placement = Placement("v-front", 12.5, 40.25, 85.0 if turned else 55.0,
-                          55.0 if turned else 85.0, rotation)
+@given(rotation=st.sampled_from([0, 90, 180, 270, -90, 450]),
+       x=st.floats(0, 200), y=st.floats(0, 280), w=st.floats(20, 120), h=st.floats(20, 120))
+def test_the_check_places_a_face_where_the_writer_does(rotation: int, x: float, y: float,
+                                                      w: float, h: float) -> None:
+    # Worked out independently (from the turned corners): a face the writer put elsewhere
+    # would be compared with the wrong part of the sheet and fail, never pass unseen.
+    face = FaceLayout(w, h, WHITE, ())
+    turned = rotation % 180 == 90
+    placement = Placement("v-front", x, y, h if turned else w, w if turned else h, rotation)
     written = [float(v) for v in draw._placement_matrix(placement, 842.0).split()]
     assert face_to_page(placement, face, 842.0) == pytest.approx(written, abs=1e-3)
 
