@@ -87,6 +87,13 @@ class CardSize(Model):
 ErrorCorrection = Literal["L", "M", "Q", "H"]
 
 
+class FaceBackgrounds(Model):
+    """A background picture for each face."""
+
+    front: str | None = Field(default=None, description="PNG or JPEG behind the front.")
+    back: str | None = Field(default=None, description="PNG or JPEG behind the back.")
+
+
 class CardSettings(Model):
     """Size, orientation, design, colours, font and logo of the card."""
 
@@ -102,6 +109,12 @@ class CardSettings(Model):
     font: str = Field(default="Atkinson Hyperlegible",
                       description="Built-in font name, or a path to a .ttf/.otf file.")
     logo: str | None = Field(default=None, description="PNG or JPEG, relative to the YAML file.")
+    background: str | FaceBackgrounds | None = Field(
+        default=None,
+        description="A picture (PNG or JPEG, relative to the YAML file) behind the whole "
+        "card, or {front, back} for each face. Text on it must keep 4.5:1 contrast; the QR "
+        "code gets a plain patch.",
+    )
     qr_error_correction: ErrorCorrection = Field(
         default="M", description="QR error correction: L, M (default), Q or H."
     )
