@@ -94,6 +94,10 @@ def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
     return pngs
 
 
+#: Designs side by side in one row of the contact sheet.
+DESIGNS_A_ROW = 6
+
+
 def designs_contact_sheet(dpi: int = 100) -> bytes:
     """One PNG: each built-in design (a column) with the starter card's front and back."""
     from PIL import Image, ImageDraw, ImageFont
@@ -108,15 +112,19 @@ def designs_contact_sheet(dpi: int = 100) -> bytes:
                         for b in _design_faces(name, dpi, Path(folder))] for name in names}
     cell_w = max(im.width for ims in faces.values() for im in ims)
     cell_h = max(im.height for ims in faces.values() for im in ims)
-    sheet = Image.new("RGB", (pad + len(names) * (cell_w + pad),
-                              label_h + pad + 2 * (cell_h + pad)), "#e9e7ee")
+    # Rows of at most six designs, so the picture stays readable on a page.
+    per_row = min(len(names), DESIGNS_A_ROW)
+    band_h = label_h + pad + 2 * (cell_h + pad)
+    rows = -(-len(names) // per_row)
+    sheet = Image.new("RGB", (pad + per_row * (cell_w + pad), rows * band_h), "#e9e7ee")
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.truetype(str(builtin_fonts()[0].bold.path), 22)
-    for column, name in enumerate(names):
-        x = pad + column * (cell_w + pad)
-        draw.text((x, pad // 2), name, fill="#1d1d1b", font=font)
+    for index, name in enumerate(names):
+        x = pad + (index % per_row) * (cell_w + pad)
+        top = (index // per_row) * band_h
+        draw.text((x, top + pad // 2), name, fill="#1d1d1b", font=font)
         for row, image in enumerate(faces[name]):
-            y = label_h + pad + row * (cell_h + pad)
+            y = top + label_h + pad + row * (cell_h + pad)
             draw.rectangle((x - 1, y - 1, x + image.width, y + image.height), outline="#9a96a3")
             sheet.paste(image, (x, y))
     out = io.BytesIO()

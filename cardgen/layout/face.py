@@ -145,6 +145,8 @@ class _Slot:
     rule_accent: bool = False
     align: Align = "center"
     stamps: Stamps | None = None
+    #: the colour role of a rule that is not the accent (the write-in line: its label's)
+    rule_role: str = "ink"
 
 
 class _NoFit(Exception):
@@ -449,7 +451,8 @@ def _write_in_slots(env: _Env, width: float, scale: float, span: _Span | None = 
     label = _face_text(env.face, "write_in") or ""
     slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale, span)
     rule_h = RULE_PT * _PT_MM
-    return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
+    return [*slots, _Slot(env.styles.write_space),
+            _Slot(rule_h, rule=True, rule_role=env.styles.write_in.colour)]
 
 
 _PLAN_CACHE: dict[tuple[object, ...], list[tuple[_Span, _Plan]]] = {}
@@ -614,7 +617,8 @@ def _element_slots(env: _Env, name: str, width: float, scale: float,
     if name == "write_in":
         return _write_in_slots(env, width, scale, span)
     if name == "logo":
-        return [_Slot(env.styles.logo_height, logo=True)]
+        # The logo shrinks with the text (to 60 %), so a small card keeps room for words.
+        return [_Slot(env.styles.logo_height * max(0.6, min(1.0, scale)), logo=True)]
     text = _face_text(env.face, name) or ""
     style = env.styles.text_style(name)
     slots = _paragraph_slots(env, name, text, style, width, scale, span)
@@ -684,7 +688,7 @@ class _SlotsPlan(_Plan):
                 length = min(w, slot.rule_length) if slot.rule_length > 0 else w
                 rx = {"left": x, "center": x + (w - length) / 2, "right": x + w - length}[
                     slot.align]
-                colour = env.accent if slot.rule_accent else env.ink
+                colour = env.accent if slot.rule_accent else env.role(slot.rule_role)
                 items.append(RuleItem(rx, mid, rx + length, mid, slot.rule_pt, colour))
             elif slot.stamps is not None:
                 items += _place_stamps(env, slot.stamps, x, top, w, slot.height)

@@ -33,7 +33,6 @@ from reportlab.pdfgen.canvas import Canvas
 from cardgen import workers as forked
 from cardgen.errors import CardgenError
 from cardgen.input.units import Colour, mm_to_pt
-from cardgen.layout.placed import cover_box
 from cardgen.layout.placed import (
     CircleItem,
     FaceLayout,
@@ -48,6 +47,7 @@ from cardgen.layout.placed import (
     RuleItem,
     Scale,
     TextItem,
+    cover_box,
 )
 from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate
 from cardgen.qr.encode import rectangle_path
