@@ -147,9 +147,9 @@ def backdrop(path: Path, mtime_ns: int, item: ImageItem, card_w: float, card_h: 
     left, top = round(-x * scale), round(-y * scale)
     cols, rows_n = max(1, round(card_w * scale)), max(1, round(card_h * scale))
     card = sampled.crop((left, top, left + cols, top + rows_n))
-    data = list(card.getdata())
-    lum = [0.2126 * _LINEAR[r] + 0.7152 * _LINEAR[g] + 0.0722 * _LINEAR[b]
-           for r, g, b in data]
+    data = card.tobytes()
+    lum = [0.2126 * _LINEAR[data[i]] + 0.7152 * _LINEAR[data[i + 1]]
+           + 0.0722 * _LINEAR[data[i + 2]] for i in range(0, len(data), 3)]
     return Backdrop(tuple(tuple(lum[i * cols:(i + 1) * cols]) for i in range(rows_n)))
 
 
