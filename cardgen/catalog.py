@@ -74,7 +74,8 @@ def sheets_table() -> Table:
 # --- the designs contact sheet -----------------------------------------------------------
 
 
-def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
+def _design_faces(design: str, dpi: int, scratch: Path, orientation: str = "portrait"
+                  ) -> list[bytes]:
     """The starter card in `design`: PNG bytes of its front, then its back."""
     from cardgen.input.starter import starter_text
     from cardgen.pdf.verify import render_page_png
@@ -82,13 +83,16 @@ def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
     from cardgen.pipeline import prepare_cards
 
     source = scratch / f"{design}.yaml"
-    source.write_text(starter_text().replace("design: discreet", f"design: {design}", 1),
-                      encoding="utf-8")
+    text = starter_text().replace("design: discreet", f"design: {design}", 1)
+    if orientation != "portrait":
+        text = text.replace("size: phone-case", f"size: phone-case\n  orientation: {orientation}",
+                            1)
+    source.write_text(text, encoding="utf-8")
     loaded, cards, _ = prepare_cards(source)
     pdf, sides = face_pdf(cards[0], loaded.base_dir)
     pngs = []
     for index in range(len(sides)):
-        target = scratch / f"{design}-{index}.png"
+        target = scratch / f"{design}-{orientation}-{index}.png"
         render_page_png(pdf, index, dpi, target)
         pngs.append(target.read_bytes())
     return pngs
@@ -98,8 +102,9 @@ def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
 DESIGNS_A_ROW = 6
 
 
-def designs_contact_sheet(dpi: int = 100) -> bytes:
-    """One PNG: each built-in design (a column) with the starter card's front and back."""
+def designs_contact_sheet(dpi: int = 100, orientation: str = "portrait") -> bytes:
+    """One PNG: each built-in design (a column) with the starter card's front and back, in
+    rows of `DESIGNS_A_ROW` designs (three for landscape cards)."""
     from PIL import Image, ImageDraw, ImageFont
 
     from cardgen.layout.designs import builtin_names
@@ -109,11 +114,13 @@ def designs_contact_sheet(dpi: int = 100) -> bytes:
     pad, label_h = 24, 40
     with tempfile.TemporaryDirectory(prefix="cardgen-designs-") as folder:
         faces = {name: [Image.open(io.BytesIO(b)).convert("RGB")
-                        for b in _design_faces(name, dpi, Path(folder))] for name in names}
+                        for b in _design_faces(name, dpi, Path(folder), orientation)]
+                 for name in names}
     cell_w = max(im.width for ims in faces.values() for im in ims)
     cell_h = max(im.height for ims in faces.values() for im in ims)
     # Rows of at most six designs, so the picture stays readable on a page.
-    per_row = min(len(names), DESIGNS_A_ROW)
+    per_row = min(len(names), DESIGNS_A_ROW if orientation == "portrait" else
+                  DESIGNS_A_ROW // 2)
     band_h = label_h + pad + 2 * (cell_h + pad)
     rows = -(-len(names) // per_row)
     sheet = Image.new("RGB", (pad + per_row * (cell_w + pad), rows * band_h), "#e9e7ee")
