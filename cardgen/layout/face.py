@@ -26,7 +26,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.model import CardSpec, Face, Helpline
@@ -479,6 +479,8 @@ def _piece_name(piece: Piece) -> str:
         return "label"
     if isinstance(piece, StampsBlock):
         return "stamps"
+    if isinstance(piece, _LogoBeside):
+        return "title"
     return piece
 
 
@@ -502,6 +504,8 @@ def _element_plan_holding(env: _Env, name: Piece, width: float, scale: float
         return _SlotsPlan(slots), span
     if isinstance(name, StampsBlock):
         return _SlotsPlan(_stamps_slots(env, name.stamps, width)), _ANY_WIDTH
+    if isinstance(name, _LogoBeside):
+        return _beside_plan(env, width, scale), _Span(exact=width)
     if name == "helplines":
         return _helplines_plan_holding(env, width, scale)
     if name not in _TEXT_ELEMENTS:
@@ -906,6 +910,9 @@ def _styles_used(env: _Env, blocks: list[Block]) -> list[TextStyle]:
     for name in names:
         if isinstance(name, LabelBlock):
             used.append(st.text_style(name.label.style))
+            continue
+        if isinstance(name, _LogoBeside):
+            used.append(st.title)
             continue
         if name == "helplines":
             used += [st.helpline_name, st.helpline_number, st.helpline_hours]
@@ -1345,7 +1352,15 @@ def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
     problem: Problem | None = None
     margins = [design.margin] + ([design.margin_min] if design.margin_min < design.margin
                                  else [])
-    for margin in margins:
+    # When the logo on a line of its own leaves no room (a small card's full back), it
+    # stands beside the title instead; layouts that fit as designed are not changed.
+    attempts = [(blocks, margin) for margin in margins]
+    beside = _logo_beside_title(blocks)
+    if beside is not None:
+        attempts += [(beside, margin) for margin in margins]
+    for blocks, margin in attempts:
+        if best is not None and blocks is beside:
+            break
         left, top, right, bottom = _insets(env.face_design, margin, design.gap)
         w, h = card_w - left - right, card_h - top - bottom
         if w <= 1 or h <= 1:
@@ -1364,6 +1379,54 @@ def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
         if best is None or _qr_side(items) > _qr_side(best) + _EPS:
             best = items
     return best, (None if best is not None else problem)
+
+
+@dataclass(frozen=True)
+class _LogoBeside:
+    """The logo and the title on one line: the title wrapped in what the logo leaves."""
+
+
+def _logo_beside_title(blocks: list[Block]) -> list[Block] | None:
+    """`blocks` with the logo moved beside the title (one line where the title stood), or
+    None when the face does not stack both."""
+    if "logo" not in blocks or "title" not in blocks:
+        return None
+    merged: list[Any] = [_LogoBeside() if b == "title" else b for b in blocks if b != "logo"]
+    return merged
+
+
+@dataclass
+class _BesidePlan(_Plan):
+    title: _Plan
+    logo_w: float
+    logo_h: float
+    gap: float
+    height: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.height = max(self.title.height, self.logo_h)
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        assert env.logo is not None
+        path, aspect = env.logo
+        lw = min(self.logo_w, self.logo_h * aspect)
+        lh = lw / aspect
+        title_w = w - self.logo_w - self.gap
+        logo_left = env.styles.logo_align == "left"
+        tx = x + self.logo_w + self.gap if logo_left else x
+        lx = x if logo_left else x + w - lw
+        return [ImageItem(lx, y + (self.height - lh) / 2, lw, lh, path),
+                *self.title.place(env, tx, y + (self.height - self.title.height) / 2,
+                                  title_w, self.title.height)]
+
+
+def _beside_plan(env: _Env, width: float, scale: float) -> _BesidePlan:
+    assert env.logo is not None
+    logo_h = env.styles.logo_height * max(0.6, min(1.0, scale))
+    logo_w = min(width * 0.3, logo_h * env.logo[1])
+    gap = _gap(env, scale)
+    return _BesidePlan(_element_plan(env, "title", width - logo_w - gap, scale), logo_w,
+                       logo_h, gap)
 
 
 def _insets(face_design: FaceDesign, margin: float, gap: float
