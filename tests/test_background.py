@@ -6,10 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from cardgen.errors import InputError, Problem
 from cardgen.input.starter import starter_text
+from cardgen.input.units import Colour, contrast_ratio
 from cardgen.layout import backdrop
 from cardgen.layout.placed import ImageItem, RectItem
 from cardgen.pdf.verify import render_page_png
@@ -146,3 +149,24 @@ def test_picture_over_the_byte_limit_is_cg751(tmp_path: Path,
     _pale(tmp_path)
     problems = [p for p in _problems(_source(tmp_path, "pale.png")) if p.code == "CG751"]
     assert problems and "MB" in problems[0].message
+
+
+_channel = st.integers(min_value=0, max_value=255)
+
+
+@given(picture=st.tuples(_channel, _channel, _channel), text=st.tuples(_channel, _channel,
+                                                                       _channel),
+       box=st.tuples(st.floats(0, 50), st.floats(0, 80), st.floats(0.5, 5), st.floats(0.5, 5)))
+@settings(max_examples=40)
+def test_lowest_contrast_on_a_plain_picture_is_the_wcag_ratio(
+        tmp_path_factory: pytest.TempPathFactory, picture: tuple[int, int, int],
+        text: tuple[int, int, int], box: tuple[float, float, float, float]) -> None:
+    folder = tmp_path_factory.mktemp("plain")
+    path = folder / "plain.png"
+    Image.new("RGB", (40, 70), picture).save(path)
+    item = ImageItem(-3, -3, 61, 91, path, cover=True)
+    under = backdrop.backdrop(path, path.stat().st_mtime_ns, item, 55.0, 85.0)
+    x, y, w, h = box
+    text_colour = Colour(*(c / 255 for c in text))
+    expected = contrast_ratio(text_colour, Colour(*(c / 255 for c in picture)))
+    assert under.lowest_contrast(text_colour, (x, y, x + w, y + h)) == pytest.approx(expected)

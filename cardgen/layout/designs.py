@@ -29,7 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -134,8 +142,24 @@ class StampsBlock(_Model):
     stamps: Stamps
 
 
+def _kind(value: Any) -> str:
+    """Which kind of block a value is, by its one key, so that a mistake inside a block is
+    reported for that kind alone (not for every kind it might have been)."""
+    if isinstance(value, dict):
+        return next((k for k in ("row", "label", "stamps") if k in value), "element")
+    if isinstance(value, RowBlock):
+        return "row"
+    if isinstance(value, LabelBlock):
+        return "label"
+    return "stamps" if isinstance(value, StampsBlock) else "element"
+
+
 #: Pieces of a column: a face's element, or a piece of the design's own.
-Piece = Element | LabelBlock | StampsBlock
+Piece = Annotated[
+    Annotated[Element, Tag("element")] | Annotated[LabelBlock, Tag("label")]
+    | Annotated[StampsBlock, Tag("stamps")],
+    Discriminator(_kind),
+]
 
 
 class Row(_Model):
@@ -166,7 +190,11 @@ class RowBlock(_Model):
     row: Row
 
 
-Block = Element | RowBlock | LabelBlock | StampsBlock
+Block = Annotated[
+    Annotated[Element, Tag("element")] | Annotated[RowBlock, Tag("row")]
+    | Annotated[LabelBlock, Tag("label")] | Annotated[StampsBlock, Tag("stamps")],
+    Discriminator(_kind),
+]
 
 
 def block_elements(block: Block) -> list[str]:
