@@ -14,10 +14,18 @@ measured, wrapped and shrunk on its shaped widths, its lines are as tall as its 
 on the fast plain path. On right-to-left cards (language ar, ur, fa, he ...) the design's
 left and right alignments are mirrored.
 
+A design's look is placed here too: its colours (`design_colours`: the card's own win), the
+face's fill, edge bands the content keeps clear of, fixed labels, a stamps grid, a
+background picture (`card.background`, covering the card into the bleed) and a paper patch
+under the QR code on any face that is not plain paper. A logo that leaves no room on a line
+of its own stands beside the title instead (only when the design's stacking does not fit).
+
 Also checked here, before anything is drawn: every printed character exists in the card's
 font or a fallback font (CG610, naming what to install), text contrast against the paper
-(CG712), paper light enough for a black QR (CG713), elements the design has no place for
-(CG714, a warning), helpline ids (CG715) and the logo file (CG720).
+or the face's fill (CG712), paper light enough for a black QR (CG713), elements the design
+has no place for (CG714, a warning), helpline ids (CG715), the logo file (CG720), the
+background picture (CG750, CG751) and, once placed, each line of text against the pixels
+of the picture under it (CG752).
 """
 
 from __future__ import annotations
