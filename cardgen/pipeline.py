@@ -642,7 +642,7 @@ def _render_verify_write(
     problems: ProblemList, staging: _Staging, progress: Progress | None, *, start_at: int,
     pack: bool,
 ) -> BuildResult:
-    from cardgen.pdf import draw, verify
+    from cardgen.pdf import draw, faces_check, verify
 
     top = loaded.variants[0].spec
     outputs: dict[str, bytes | Path] = {}
@@ -651,6 +651,7 @@ def _render_verify_write(
     verified = 0
     wanted_by_file: list[list[QrExpectation]] = []
     pdfs: list[Path] = []
+    face_checks: list[faces_check.FaceCheck | None] = []
     for number, (name, group) in enumerate(groups):
         doc = _Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
@@ -678,6 +679,10 @@ def _render_verify_write(
                               fix="choose another folder with -o, or free some disk space"
                               ) from exc
         wanted_by_file.append(_expectations(doc) if options.verify else [])
+        # Every face whole, as well as its codes (faces_check.py).
+        face_checks.append(faces_check.FaceCheck(
+            doc.pages, doc.faces, fonts.regular, printshop.colour_mode(first.variant.spec))
+            if options.verify else None)
         pdfs.append(pdf)
         outputs[name] = pdf
         reports.extend(doc.reports)
@@ -685,8 +690,8 @@ def _render_verify_write(
     if progress:
         progress("render", len(groups), len(groups))
     to_verify = sum(len(w) for w in wanted_by_file)
-    for pdf, wanted in zip(pdfs, wanted_by_file, strict=True):
-        if not wanted:
+    for pdf, wanted, faces in zip(pdfs, wanted_by_file, face_checks, strict=True):
+        if not wanted and faces is None:
             continue
         base = verified
 
@@ -694,7 +699,13 @@ def _render_verify_write(
             if progress:
                 progress("verify", base + done, to_verify)
 
-        verify.verify_pdf(pdf, wanted, progress=verify_progress)
+        if faces is not None:
+            faces.prepare()
+        findings = verify.verify_pdf(pdf, wanted, progress=verify_progress,
+                                     page_check=faces.on_page if faces else None,
+                                     check_pages=faces.pages if faces else ())
+        if faces is not None:
+            faces.finish(pdf, findings)
         verified += len(wanted)
     outputs[f"{loaded.slug}.manifest.csv"] = manifest_csv(reports).encode("utf-8")
     files = write_atomically(options.output_dir, outputs, protect=not options.force)

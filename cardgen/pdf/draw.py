@@ -473,11 +473,15 @@ def render_document(
     colour_mode: ColourMode = "rgb",
     bleed: float = 0.0,
     duplex: str = "none",
+    share_parts: bool = True,
 ) -> bytes:
-    """The whole PDF as bytes: every page of `pages`, each face drawn once as a form."""
+    """The whole PDF as bytes: every page of `pages`, each face drawn once as a form.
+    `share_parts` False: each face's form holds all of its drawing, nothing shared with
+    other faces (each face as it is drawn on its own, for the face check)."""
     buffer = io.BytesIO()
     write_document(buffer, pages, faces, title=title, furniture_font=furniture_font,
-                   colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+                   colour_mode=colour_mode, bleed=bleed, duplex=duplex,
+                   share_parts=share_parts)
     return buffer.getvalue()
 
 
@@ -508,6 +512,7 @@ def write_document(
     colour_mode: ColourMode = "rgb",
     bleed: float = 0.0,
     duplex: str = "none",
+    share_parts: bool = True,
 ) -> None:
     """Writes the PDF to `out`: a base document of forms and fonts made by reportlab, then
     the pages as an incremental update, each written as soon as it is made."""
@@ -517,7 +522,8 @@ def write_document(
     rl_config.useA85 = 0
     try:
         _write_document(out, pages, faces, title=title, furniture_font=furniture_font,
-                        colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+                        colour_mode=colour_mode, bleed=bleed, duplex=duplex,
+                        share_parts=share_parts)
     finally:
         rl_config.useA85 = saved
 
@@ -574,6 +580,7 @@ def _write_document(
     colour_mode: ColourMode,
     bleed: float,
     duplex: str,
+    share_parts: bool = True,
 ) -> None:
     buffer = io.BytesIO()
     first = pages[0] if pages else None
@@ -608,11 +615,22 @@ def _write_document(
             continue
         forms[face] = form_of[key] = _form_name(key)
         chunks[form_of[key]] = _face_chunks(canvas, painter, face, bleed, memo)
-    shared, contents, placing = _share_chunks(chunks)
+    if share_parts:
+        shared, contents, placing = _share_chunks(chunks)
+    else:
+        shared, placing = {}, {}
+        contents = {name: [c.ops for c in face_chunks] for name, face_chunks in chunks.items()}
     del chunks, memo
     b = mm_to_pt(bleed)
     boxes = {form_of[key]: (-b, -b, mm_to_pt(faces[key].width) + b,
                             mm_to_pt(faces[key].height) + b) for key in used}
+    # The faces' pictures are named in the base page's resources, which every face form
+    # uses. reportlab keeps that list for the page, but a form begun while the page has no
+    # operators of its own takes the list over and clears it when it ends (the pictures were
+    # then named by the sheet marks and by no face: a logo never printed). So it is set
+    # aside while the sheet marks are drawn and put back for the page.
+    pictures = canvas._formsinuse
+    canvas._formsinuse = []
     # Every sheet of a run has the same crop marks and ruler: one form, placed on each page.
     marks: dict[tuple[object, ...], str] = {}
     for page in pages:
@@ -624,6 +642,7 @@ def _write_document(
                          uppery=mm_to_pt(page.height))
         _draw_sheet_marks(canvas, page, furniture_font, painter)
         canvas.endForm()
+    canvas._formsinuse = [*pictures, *canvas._formsinuse]
     # The base's one page is never shown (the update's page tree replaces it): it places the
     # sheet marks, so its resources name them (and the faces' pictures, drawn above), and
     # draws every furniture character, so the embedded subset has them.
