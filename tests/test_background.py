@@ -170,3 +170,16 @@ def test_lowest_contrast_on_a_plain_picture_is_the_wcag_ratio(
     text_colour = Colour(*(c / 255 for c in text))
     expected = contrast_ratio(text_colour, Colour(*(c / 255 for c in picture)))
     assert under.lowest_contrast(text_colour, (x, y, x + w, y + h)) == pytest.approx(expected)
+
+
+def test_a_card_with_a_picture_builds_its_sheets(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    _pale(tmp_path)
+    result = run_cli("build", str(_source(tmp_path, "pale.png")), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    pdf = next((tmp_path / "out").glob("*.pdf"))
+    render_page_png(pdf.read_bytes(), 0, 40, tmp_path / "sheet.png")
+    colours = Image.open(tmp_path / "sheet.png").convert("RGB").getcolors(1 << 16) or []
+    # the picture's colour covers a good part of the sheet
+    assert sum(n for n, c in colours if c == (0xfd, 0xe9, 0xc8)) > 1000

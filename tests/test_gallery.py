@@ -171,3 +171,14 @@ def test_logo_moves_beside_the_title_only_where_a_line_of_its_own_does_not_fit(
     logo, title = logo_and_title(back("mini", "landscape"))
     assert logo.y < title.baseline < logo.y + logo.height + 3
     assert logo.x > title.x  # the design's logo_align: right
+
+
+@pytest.mark.parametrize("name", ["neon", "coffee-stamp", "gig-ticket"])
+def test_a_bold_or_disguised_design_builds_its_sheets(name: str, tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    source = _card_source(tmp_path, name, "phone-case", "landscape", True)
+    result = run_cli("build", str(source), "-o", str(tmp_path / "out"))
+    # build decodes every code on the sheets and compares each face with its preview
+    assert result.exit_code == 0, result.output
+    assert "1 QR code verified by decoding" in result.output
