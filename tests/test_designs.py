@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cardgen.errors import CardgenError
+from cardgen.errors import CardgenError, InputError
 from cardgen.layout.designs import RowBlock, builtin_designs, load_design
 
 DESIGNS = Path(__file__).resolve().parent.parent / "cardgen" / "templates" / "designs"
@@ -162,3 +162,19 @@ back:
     # the front's title and text have no place: said, not dropped silently
     assert {p.path for p in problems if p.code == "CG714"} >= {("front", "title"),
                                                                ("front", "text")}
+
+
+def test_a_design_label_no_font_can_print_is_cg610(tmp_path: Path) -> None:
+    from cardgen.input.starter import starter_text
+    from cardgen.pipeline import prepare_cards
+
+    text = (DESIGNS / "library-card.yaml").read_text(encoding="utf-8").replace(
+        'text: "Borrower card"', 'text: "Borrower card \U00017000"', 1)
+    (tmp_path / "mine.yaml").write_text(text, encoding="utf-8")
+    source = tmp_path / "cards.yaml"
+    source.write_text(starter_text().replace("design: discreet", "design: mine.yaml", 1))
+    with pytest.raises(InputError) as info:
+        prepare_cards(source)
+    (problem,) = [p for p in info.value.problems() if p.code == "CG610"]
+    assert problem.path == ("card", "design")
+    assert "U+17000" in problem.message

@@ -1307,13 +1307,14 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
     placed_names: set[str] = {
         n for b in blocks for n in block_elements(b)}
     printed = _printed_texts(env, placed_names)
-    glyph_problems = _glyph_problems(env, printed)
-    problems += glyph_problems
+    # The design's own lines are printed too: their characters and colours are checked.
     for block in blocks:
         pieces = block.row.column if isinstance(block, RowBlock) else [block]
         printed += [("design.label", ("card", "design"), p.label.text,
                      env.styles.text_style(p.label.style))
                     for p in pieces if isinstance(p, LabelBlock)]
+    glyph_problems = _glyph_problems(env, printed)
+    problems += glyph_problems
     problems += _contrast_problems(env, printed, code is not None, picture is not None)
     if glyph_problems:
         # Text that cannot be printed cannot be measured either.
@@ -1366,8 +1367,8 @@ def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
     beside = _logo_beside_title(blocks)
     if beside is not None:
         attempts += [(beside, margin) for margin in margins]
-    for blocks, margin in attempts:
-        if best is not None and blocks is beside:
+    for stack, margin in attempts:
+        if best is not None and stack is beside:
             break
         left, top, right, bottom = _insets(env.face_design, margin, design.gap)
         w, h = card_w - left - right, card_h - top - bottom
@@ -1377,7 +1378,7 @@ def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
                 f"design's {margin:g} mm margins", "error", "choose a bigger card size",
                 ("card", "size"))
             continue
-        plan, fit_problem = _fit(env, blocks, w, h)
+        plan, fit_problem = _fit(env, stack, w, h)
         if plan is None:
             problem = fit_problem
             continue
