@@ -20,7 +20,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from cardgen.errors import CardgenError, Problem
 from cardgen.layout.placed import FaceLayout, PagePlan, Placement
@@ -136,6 +136,7 @@ def export_faces(path: Path, output_dir: Path, *, fmt: str = "png", dpi: int = D
     if fmt not in FORMATS:
         raise CardgenError(f"--format {fmt} is not one cardgen exports",
                            fix=f"use one of {', '.join(FORMATS)}", code="CG761")
+    chosen = cast(ExportFormat, fmt)
     _check_dpi(dpi)
     loaded, cards, problems = prepare_cards(
         path, BuildOptions(only_variants=tuple(variants), variants_csv=variants_csv))
@@ -143,7 +144,7 @@ def export_faces(path: Path, output_dir: Path, *, fmt: str = "png", dpi: int = D
     for card in cards:
         for side, face in card.faces.items():
             outputs[f"{card.variant.id}-{side}.{fmt}"] = export_face(
-                card, side, face, loaded.base_dir, fmt, dpi)  # type: ignore[arg-type]
+                card, side, face, loaded.base_dir, chosen, dpi)
     files = write_atomically(output_dir, outputs)
     warnings = tuple(p for p in problems if p.severity == "warning")
     return ExportResult(tuple(files), warnings)

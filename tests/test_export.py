@@ -150,3 +150,13 @@ def test_every_gallery_design_exports_to_svg_and_decodes(tmp_path: Path) -> None
         front = out / f"my-helpline-card-front.{fmt}"
         png = front.read_bytes() if fmt == "png" else _svg_png(front.read_bytes(), 330)
         assert _decode(png) == [PAYLOAD], name
+
+
+def test_library_refuses_an_unknown_format_with_cg761(tmp_path: Path) -> None:
+    from cardgen.errors import CardgenError
+    from cardgen.export import export_faces
+
+    with pytest.raises(CardgenError) as info:
+        export_faces(_starter(tmp_path), tmp_path / "out", fmt="gif")
+    assert info.value.code == "CG761" and "png, svg, pdf" in (info.value.fix or "")
+    assert not (tmp_path / "out").exists()
