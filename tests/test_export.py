@@ -8,6 +8,7 @@ import math
 import re
 from pathlib import Path
 
+import pytest
 import resvg_py
 import zxingcpp
 from conftest import EXAMPLES, run_cli
