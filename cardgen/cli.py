@@ -29,6 +29,11 @@ def _echo_problems(problems: list[Problem]) -> None:
         click.secho(str(problem), err=True, fg=colour)
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 card', '2 cards', '0 cards': a count and its noun, singular only for one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _run(action: Callable[[], T], *, writes: bool = True) -> T:
     """Runs a core call; a CardgenError is printed as located problems and exits with 1."""
     try:
@@ -39,8 +44,7 @@ def _run(action: Callable[[], T], *, writes: bool = True) -> T:
         errors = sum(1 for p in problems if p.severity == "error")
         warnings = len(problems) - errors
         click.secho(
-            f"{errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}"
+            f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
             + (": nothing was written." if writes else "."),
             err=True, fg="red",
         )
@@ -86,11 +90,10 @@ def _summary(result: Any, output_dir: Path) -> None:
     variants = len(result.variants)
     surplus = sum(v.surplus for v in result.variants)
     click.echo(
-        f"{variants} variant{'s' if variants != 1 else ''}, "
-        f"{result.cards} cards on {result.sheets} sheet{'s' if result.sheets != 1 else ''} "
-        f"({result.pages} pages), {surplus} surplus; "
-        f"{result.verified_codes} QR code{'s' if result.verified_codes != 1 else ''} "
-        "verified by decoding."
+        f"{counted(variants, 'variant')}, {counted(result.cards, 'card')} on "
+        f"{counted(result.sheets, 'sheet')} ({counted(result.pages, 'page')}), "
+        f"{surplus} surplus; {counted(result.verified_codes, 'QR code')} verified by "
+        "decoding."
     )
     files = list(result.files)
     if len(files) <= 5:
@@ -99,7 +102,7 @@ def _summary(result: Any, output_dir: Path) -> None:
         return
     # A split batch writes hundreds of files: name the folders, not every file.
     folders = sorted({str(p.parent) for p in files})
-    click.echo(f"wrote {len(files)} files in {', '.join(folders)}")
+    click.echo(f"wrote {counted(len(files), 'file')} in {', '.join(folders)}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,10 +166,10 @@ def check(file: Path, variants_csv: Path | None, strict: bool) -> None:
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     if errors:
-        click.secho(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning"
-                    f"{'s' if warnings != 1 else ''}.", err=True, fg="red")
+        click.secho(f"{counted(errors, 'error')}, {counted(warnings, 'warning')}.", err=True,
+                    fg="red")
         sys.exit(1)
-    click.echo(f"{file}: no errors, {warnings} warning{'s' if warnings != 1 else ''}.")
+    click.echo(f"{file}: no errors, {counted(warnings, 'warning')}.")
 
 
 @main.command()

@@ -578,6 +578,8 @@ def build_campaign(path: Path, options: BuildOptions | None = None,
 def _import_drawing() -> None:
     # reportlab, PDFium and PIL take a twentieth of a batch run to import; a batch imports
     # them while waiting for its first codes instead of after the layout.
+    import pikepdf  # noqa: F401  (the face check's resource check)
+
     from cardgen.pdf import verify  # noqa: F401
 
 
@@ -693,6 +695,7 @@ def _render_verify_write(
     if progress:
         progress("render", len(groups), len(groups))
     to_verify = sum(len(w) for w in wanted_by_file)
+    faces_check.prepare_together([c for c in face_checks if c is not None])
     for pdf, wanted, faces in zip(pdfs, wanted_by_file, face_checks, strict=True):
         if not wanted and faces is None:
             continue
@@ -702,8 +705,6 @@ def _render_verify_write(
             if progress:
                 progress("verify", base + done, to_verify)
 
-        if faces is not None:
-            faces.prepare()
         findings = verify.verify_pdf(pdf, wanted, progress=verify_progress,
                                      page_check=faces.on_page if faces else None,
                                      check_pages=faces.pages if faces else ())

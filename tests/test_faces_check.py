@@ -13,6 +13,8 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from conftest import run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from cardgen.errors import VerificationError
@@ -129,12 +131,15 @@ def test_a_good_logo_build_passes_every_check(tmp_path: Path) -> None:
     assert faces_check.missing_resources(pdf) == []
 
 
-@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
-def test_the_check_places_a_face_where_the_writer_does(rotation: int) -> None:
-    face = FaceLayout(55.0, 85.0, WHITE, ())
-    turned = rotation in (90, 270)
-    placement = Placement("v-front", 12.5, 40.25, 85.0 if turned else 55.0,
-                          55.0 if turned else 85.0, rotation)
+@given(rotation=st.sampled_from([0, 90, 180, 270, -90, 450]),
+       x=st.floats(0, 200), y=st.floats(0, 280), w=st.floats(20, 120), h=st.floats(20, 120))
+def test_the_check_places_a_face_where_the_writer_does(rotation: int, x: float, y: float,
+                                                      w: float, h: float) -> None:
+    # Worked out independently (from the turned corners): a face the writer put elsewhere
+    # would be compared with the wrong part of the sheet and fail, never pass unseen.
+    face = FaceLayout(w, h, WHITE, ())
+    turned = rotation % 180 == 90
+    placement = Placement("v-front", x, y, h if turned else w, w if turned else h, rotation)
     written = [float(v) for v in draw._placement_matrix(placement, 842.0).split()]
     assert face_to_page(placement, face, 842.0) == pytest.approx(written, abs=1e-3)
 
@@ -155,12 +160,13 @@ def test_compare_allows_nothing_but_a_few_stray_pixels() -> None:
     stray.putpixel((120, 200), 0)
     assert compare(card, stray) is None
     lost = card.copy()
-    ImageDraw.Draw(lost).rectangle((60, 250, 70, 260), fill=0)  # a 2.5 mm square at 100 dpi
+    ImageDraw.Draw(lost).rectangle((60, 250, 70, 260), fill=0)  # 11 x 11 pixels
     difference = compare(card, lost)
     assert difference is not None and difference.pixels == 121
+    mm = 25.4 / faces_check.DPI
     left, top, right, bottom = difference.box
-    assert (left, top) == pytest.approx((60 * 0.254, 250 * 0.254))
-    assert (right, bottom) == pytest.approx((71 * 0.254, 261 * 0.254))
+    assert (left, top) == pytest.approx((60 * mm, 250 * mm))
+    assert (right, bottom) == pytest.approx((71 * mm, 261 * mm))
 
 
 def test_each_distinct_face_is_sampled_once() -> None:
@@ -189,3 +195,30 @@ def test_the_page_check_runs_on_each_page_in_the_workers_too(tmp_path: Path) -> 
         found = verify.verify_pdf(pdf, [], parallel=parallel, page_check=page_check,
                                   check_pages=range(30))
         assert found == [f"page {n}: 283 pt" for n in (4, 11, 18, 25)]
+
+
+def test_missing_resources_follows_forms_and_inherited_resources(tmp_path: Path) -> None:
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    form = pdf.make_stream(b"q /Im9 Do Q")
+    form.Type, form.Subtype = Name.XObject, Name.Form
+    form.BBox = Array([0, 0, 10, 10])
+    form.Resources = Dictionary(XObject=Dictionary())
+    # The page's resources are its page tree's: the form is found there, the font is not.
+    pdf.Root.Pages.Resources = Dictionary(XObject=Dictionary(Fm1=pdf.make_indirect(form)),
+                                          Font=Dictionary())
+    page = pdf.pages[0].obj
+    if "/Resources" in page:
+        del page["/Resources"]
+    page.Contents = pdf.make_stream(b"q /Fm1 Do Q BT /F1 9 Tf (call /Nope Do) Tj ET /Fm1 Do")
+    path = tmp_path / "hand-made.pdf"
+    pdf.save(path)
+    assert faces_check.missing_resources(path) == [
+        "page 1, form /Fm1: /XObject /Im9 is named but not in its resources",
+        "page 1: /Font /F1 is named but not in its resources"]
+    with pytest.raises(VerificationError) as raised:
+        faces_check.check_resources(path.read_bytes())
+    assert raised.value.code == "CG931" and "(and 1 more)" in str(raised.value)

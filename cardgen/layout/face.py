@@ -1045,9 +1045,11 @@ def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
         count = len(env.helplines)
         return Problem(
             "CG710",
-            f"{side}.helplines do not fit: {count} helpline(s) need {needed:.1f} mm of height "
+            f"{side}.helplines do not fit: "
+            f"{'1 helpline needs' if count == 1 else f'{count} helplines need'} "
+            f"{needed:.1f} mm of height "
             f"at the smallest sizes, and the design leaves {fail.width:.1f} mm x {room:.1f} mm "
-            "for them",
+            f"for {'it' if count == 1 else 'them'}",
             "error",
             "list fewer helplines on this face, shorten their names or hours, or choose a "
             "bigger card size",

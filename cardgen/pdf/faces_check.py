@@ -5,16 +5,19 @@ printed, a line of text a form lost, or a face placed from the wrong variant's f
 before anything is written, two more checks run on the finished bytes:
 
 - **Every resource named exists.** Each page's and each form's content stream is read
-  (pikepdf, qpdf's parser) and every name it uses -- a form or picture (`Do`), a font (`Tf`),
-  a graphics state, colour space, pattern, shading or property list -- must be in the
-  resources that stream is drawn with. A viewer draws nothing for a missing one (poppler:
-  "XObject ... is unknown"; MuPDF: "cannot find XObject resource"). Error CG931.
+  (pikepdf opens the file and follows the forms) and every name its operators use -- a form
+  or picture (`Do`), a font (`Tf`), a graphics state, colour space, pattern, shading or
+  property list -- must be in the resources that stream is drawn with. A viewer draws
+  nothing for a missing one (poppler: "XObject ... is unknown"; MuPDF: "cannot find XObject
+  resource"). Error CG931. The operators are found by a pattern over the decoded stream,
+  with its literal strings taken out first (cardgen writes no inline images).
 - **Every distinct face looks like its preview.** Each face is drawn on its own, one page
   the size of the card, the way `cardgen preview` draws it (`draw.render_document`, in the
   build's colour mode, with nothing shared between faces), and rasterised by pdfium. The
   same face is rasterised from the finished sheet by pdfium with a transform that puts the
   face's own corner on the raster's corner and turns it upright, so both rasters share one
-  pixel grid and differ only where the drawing differs. A face whose rasters differ by more
+  pixel grid and differ only where the drawing differs (in grey, as verify.py looks: a
+  colour swapped for one exactly as light is not seen). A face whose rasters differ by more
   than anti-aliasing can explain is error CG930, naming the face, its variant and where on
   the card they differ. Faces equal item for item (the same back on every variant) are one
   face: each is checked once, at its first placement, not once per copy.
@@ -48,9 +51,9 @@ if TYPE_CHECKING:
 
 MM_PER_INCH = 25.4
 PT_PER_MM = 72 / MM_PER_INCH
-#: Resolution of the comparison: 4 pixels a millimetre, so a lost word of 6 pt type or a
-#: lost logo covers dozens of pixels.
-DPI = 100
+#: Resolution of the comparison: a pixel a point (2.8 a millimetre), so a lost word of 6 pt
+#: type or a lost logo covers dozens of pixels.
+DPI = 72
 #: A pixel differs when its grey level differs by more than this (of 255). Both rasters
 #: share one pixel grid, so anti-aliased edges agree to a few levels; this is loose enough
 #: for float rounding in a turned form and tight enough for any ink that is missing or moved.
@@ -121,8 +124,8 @@ _ESCAPED = re.compile(rb"#([0-9A-Fa-f]{2})")
 def named_resources(content: bytes) -> list[tuple[str, str]]:
     """(category, name) of every resource a content stream's operators name, each once, in
     order of first use: ('/XObject', '/Fm1') for `/Fm1 Do`, ('/Font', '/F1') for
-    `/F1 12 Tf`. Tokens are matched on the decoded stream (qpdf's full parser took 3 s on a
-    2,000-page batch; a sheet names the same form ten times)."""
+    `/F1 12 Tf`. Tokens are matched on the decoded stream: qpdf's full tokenizer, through
+    pikepdf, was several times slower on a 2,000-page batch."""
     used = dict.fromkeys(
         (raw, operator) for raw, size, operator in _NAMED.findall(_STRING.sub(b"()", content))
         if not size or operator == b"Tf")
@@ -158,6 +161,7 @@ class _ResourceCheck:
         self.pikepdf = pikepdf
         self.missing: list[str] = []
         self.forms_seen: set[tuple[int, int]] = set()
+        self.contents_seen: set[tuple[bytes, tuple[int, int]]] = set()
         self.tables: dict[tuple[tuple[int, int], str], dict[str, Any]] = {}
 
     def pages(self, document: Any) -> list[str]:
@@ -170,8 +174,19 @@ class _ResourceCheck:
             except self.pikepdf.PdfError as exc:
                 self.missing.append(f"page {number}: its content cannot be read ({exc})")
                 continue
-            self.content(data, page.obj.get("/Resources"), f"page {number}")
+            self.content(data, self.page_resources(page.obj), f"page {number}")
         return self.missing
+
+    @staticmethod
+    def page_resources(page: Any) -> Any:
+        """A page's resources, its own or inherited from the page tree above it."""
+        node, seen = page, 0
+        while node is not None and seen < 64:
+            resources = node.get("/Resources")
+            if resources is not None:
+                return resources
+            node, seen = node.get("/Parent"), seen + 1
+        return None
 
     def table(self, resources: Any, category: str) -> dict[str, Any]:
         if resources is None:
@@ -187,7 +202,15 @@ class _ResourceCheck:
 
     def content(self, data: bytes, resources: Any, where: str) -> None:
         pikepdf = self.pikepdf
-        for category, name in named_resources(data):
+        # Sheets of one run differ only in their printed words ("sheet 2 of 9"): without
+        # them, a content drawn with the same resources names the same things.
+        words_out = _STRING.sub(b"()", data)
+        if resources is not None and resources.objgen != (0, 0):
+            key = (words_out, resources.objgen)
+            if key in self.contents_seen:
+                return
+            self.contents_seen.add(key)
+        for category, name in named_resources(words_out):
             target = self.table(resources, category).get(name)
             if target is None:
                 self.missing.append(
@@ -356,7 +379,7 @@ def describe(sample: FaceSample, difference: FaceDifference) -> str:
 class FaceCheck:
     """The face check of one PDF: which faces to look at and on which pages, their pictures
     alone, and the verdict. `verify.verify_pdf` calls `on_page` with each page it loads for
-    its codes (so a sheet is loaded once for both checks, in its workers too)."""
+    its codes, so a sheet is loaded once for both checks, in its workers too."""
 
     def __init__(self, pages: Sequence[PagePlan], faces: Mapping[str, FaceLayout],
                  furniture_font: FontRef, colour_mode: ColourMode) -> None:
@@ -367,8 +390,11 @@ class FaceCheck:
             self._by_page.setdefault(sample.page_index, []).append((number, sample))
         self._font = furniture_font
         self._colour_mode: ColourMode = colour_mode
-        self._reference = b""
-        #: the reference document, opened in the process that uses it (a forked worker
+        self._alone = b""
+        #: the page of `_alone` that holds the first sample (faces of several PDFs of one
+        #: run, `--split`, are drawn alone in one document)
+        self._first = 0
+        #: the faces-alone document, opened by the process that reads it (a forked worker
         #: opens its own)
         self._opened: tuple[int, pdfium.PdfDocument] | None = None
 
@@ -378,24 +404,24 @@ class FaceCheck:
         return sorted(self._by_page)
 
     def prepare(self) -> None:
-        """Draws every face alone; called before the pages are looked at."""
-        if self.samples and not self._reference:
-            self._reference = reference_pdf(self.samples, self._faces,
-                                            furniture_font=self._font,
-                                            colour_mode=self._colour_mode)
+        """Draws every sampled face alone, in one document: before verification forks its
+        workers, so they share it. (Drawn a batch at a time in the workers instead, each
+        batch embedded its own font subsets and the whole cost twice as much.)"""
+        prepare_together([self])
 
-    def _alone(self) -> pdfium.PdfDocument:
-        pid = os.getpid()
-        if self._opened is None or self._opened[0] != pid:
-            self._opened = (pid, pdfium.PdfDocument(self._reference))
-        return self._opened[1]
+    def _alone_page(self, number: int) -> pdfium.PdfPage:
+        """The page of the faces-alone document that holds sample `number`."""
+        self.prepare()
+        if self._opened is None or self._opened[0] != os.getpid():
+            self._opened = (os.getpid(), pdfium.PdfDocument(self._alone))
+        return self._opened[1][self._first + number]
 
     def on_page(self, page_index: int, page: pdfium.PdfPage) -> list[str]:
         """What differs on the faces sampled on this page (loaded by the caller)."""
         found: list[str] = []
         for number, sample in self._by_page.get(page_index, ()):
             face = self._faces[sample.key]
-            alone_page = self._alone()[number]
+            alone_page = self._alone_page(number)
             try:
                 alone = render_face_alone(alone_page, face)
             finally:
@@ -406,6 +432,7 @@ class FaceCheck:
         return found
 
     def close(self) -> None:
+        """Lets go of the faces-alone document (in this process)."""
         if self._opened is not None and self._opened[0] == os.getpid():
             self._opened[1].close()
         self._opened = None
@@ -416,6 +443,26 @@ class FaceCheck:
         self.close()
         check_resources(pdf)
         raise_for_faces(findings)
+
+
+def prepare_together(checks: Sequence[FaceCheck]) -> None:
+    """Draws the faces of every check not yet prepared alone, in one document for all those
+    that share a font and colour mode: a `--split` run of 500 schools draws one document,
+    not 500 (each embeds its font subsets, some 30 ms)."""
+    groups: dict[tuple[FontRef, ColourMode], list[FaceCheck]] = {}
+    for check in checks:
+        if check.samples and not check._alone:
+            groups.setdefault((check._font, check._colour_mode), []).append(check)
+    for (font, colour_mode), group in groups.items():
+        samples: list[FaceSample] = []
+        faces: dict[str, FaceLayout] = {}
+        for check in group:
+            check._first = len(samples)
+            samples.extend(check.samples)
+            faces.update(check._faces)
+        drawn = reference_pdf(samples, faces, furniture_font=font, colour_mode=colour_mode)
+        for check in group:
+            check._alone = drawn
 
 
 def raise_for_faces(findings: Sequence[str]) -> None:
@@ -437,7 +484,6 @@ def check_faces(pdf: bytes | Path, pages: Sequence[PagePlan], faces: Mapping[str
     raises VerificationError (CG930) naming every distinct face whose picture on the PDF
     differs from the face drawn alone."""
     check = FaceCheck(pages, faces, furniture_font, colour_mode)
-    check.prepare()
     findings: list[str] = []
     document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
     try:

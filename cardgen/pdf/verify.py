@@ -236,7 +236,7 @@ def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[
         if not 0 <= page_index < count:
             failures.extend(
                 f"page {w.page_index + 1}: expected a QR code for {w.payload!r}, but the "
-                f"PDF has {count} page(s)" for w in wanted)
+                f"PDF has {count} page{'' if count == 1 else 's'}" for w in wanted)
             continue
         page = document[page_index]
         try:
@@ -384,7 +384,8 @@ def render_page_png(pdf: bytes | Path, page_index: int, dpi: int, out: Path) -> 
     try:
         if not 0 <= page_index < len(document):
             raise VerificationError(
-                f"page {page_index + 1} does not exist: the PDF has {len(document)} page(s)",
+                f"page {page_index + 1} does not exist: the PDF has {len(document)} "
+                f"page{'' if len(document) == 1 else 's'}",
                 fix="ask for a page that exists",
             )
         page = document[page_index]
