@@ -240,6 +240,32 @@ def preview(file: Path, output_dir: Path, variants: tuple[str, ...],
         click.echo(f"wrote {path}")
 
 
+@main.command()
+@input_file
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="PNG picture, SVG (text as outlines) or a one-page PDF.")
+@click.option("--dpi", type=int, default=300, show_default=True,
+              help="Resolution of PNG files.")
+@click.option("--variant", "variants", multiple=True, metavar="ID",
+              help="Only this variant (repeatable).")
+@click.option("--variants", "variants_csv", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="A CSV of variants, one a row.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output") / "export", show_default=True,
+              help="Folder for the files (<variant>-front.png, <variant>-back.png ...).")
+def export(file: Path, fmt: str, dpi: int, variants: tuple[str, ...],
+           variants_csv: Path | None, output_dir: Path) -> None:
+    """Each face of each card as its own file, for sharing on screens; every QR code is
+    decoded back from the file before it is written."""
+    from cardgen.export import export_faces
+
+    result = _run(lambda: export_faces(file, output_dir, fmt=fmt, dpi=dpi, variants=variants,
+                                       variants_csv=variants_csv))
+    _echo_problems(list(result.warnings))
+    for path in result.files:
+        click.echo(f"wrote {path}")
+
+
 @main.group("list")
 def list_() -> None:
     """What is built in: designs, sheets, sizes, fonts."""

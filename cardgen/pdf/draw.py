@@ -34,6 +34,7 @@ from cardgen import workers as forked
 from cardgen.errors import CardgenError
 from cardgen.input.units import Colour, mm_to_pt
 from cardgen.layout.placed import (
+    CircleItem,
     FaceLayout,
     FontRef,
     GlyphRun,
@@ -46,6 +47,7 @@ from cardgen.layout.placed import (
     RuleItem,
     Scale,
     TextItem,
+    cover_box,
 )
 from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate
 from cardgen.qr.encode import rectangle_path
@@ -262,6 +264,10 @@ def _draw_item(canvas: Canvas, painter: _Painter, item: Item, face: FaceLayout, 
             canvas.drawString(x, y, item.text)
     elif isinstance(item, QrItem):
         _draw_qr(canvas, painter, item, h)
+    elif isinstance(item, CircleItem):
+        _draw_circle(canvas, painter, item, h)
+    elif isinstance(item, ImageItem) and item.cover:
+        _draw_cover_image(canvas, item, face, b)
     elif isinstance(item, ImageItem):
         canvas.drawImage(
             ImageReader(str(item.path)),
@@ -269,6 +275,29 @@ def _draw_item(canvas: Canvas, painter: _Painter, item: Item, face: FaceLayout, 
             mm_to_pt(item.width), mm_to_pt(item.height),
             preserveAspectRatio=True, anchor="c", mask="auto",
         )
+
+
+def _draw_circle(canvas: Canvas, painter: _Painter, item: CircleItem, card_h_pt: float
+                 ) -> None:
+    painter.stroke(item.colour)
+    canvas.setLineWidth(item.width_pt)
+    canvas.circle(mm_to_pt(item.cx), card_h_pt - mm_to_pt(item.cy), mm_to_pt(item.radius),
+                  stroke=1, fill=0)
+
+
+def _draw_cover_image(canvas: Canvas, item: ImageItem, face: FaceLayout, b: float) -> None:
+    """A background picture: scaled to cover its box (`cover_box`, the same geometry the
+    layout's contrast check samples), clipped to the card and its bleed."""
+    reader = ImageReader(str(item.path))
+    x, y, w, h = cover_box(item, *reader.getSize())
+    card_h = mm_to_pt(face.height)
+    canvas.saveState()
+    clip = canvas.beginPath()
+    clip.rect(-b, -b, mm_to_pt(face.width) + 2 * b, card_h + 2 * b)
+    canvas.clipPath(clip, stroke=0, fill=0)
+    canvas.drawImage(reader, mm_to_pt(x), card_h - mm_to_pt(y + h), mm_to_pt(w),
+                     mm_to_pt(h), mask="auto")
+    canvas.restoreState()
 
 
 def _captured(canvas: Canvas, draw: Callable[[], None]) -> str:
@@ -314,7 +343,8 @@ def _face_chunks(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: flo
         if chunk is None:
             def draw(item: Item = item) -> None:
                 _draw_item(canvas, painter, item, face, b)
-            chunk = _Chunk(_captured(canvas, draw), isinstance(item, RectItem | ImageItem))
+            chunk = _Chunk(_captured(canvas, draw),
+                           isinstance(item, RectItem | ImageItem | CircleItem))
             if key is not None:
                 memo[key] = chunk
         chunks.append(chunk)
