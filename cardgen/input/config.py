@@ -37,10 +37,13 @@ CG161   more variants than `limits` allows
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -94,13 +97,17 @@ class _Locator:
 
 @dataclass(frozen=True)
 class LoadedCampaign:
-    """A campaign file read and validated: one resolved `Variant` per batch to print."""
+    """A campaign file read and validated: one resolved `Variant` per batch to print.
+
+    `errors` is empty unless it was loaded with `keep_going` (see `load_campaign`): then
+    `variants` holds only those that can be checked further, and nothing may be built."""
 
     path: Path
     base_dir: Path
     slug: str
     variants: tuple[Variant, ...]
     warnings: tuple[Problem, ...] = ()
+    errors: tuple[Problem, ...] = ()
     _locator: _Locator = field(default_factory=lambda: _Locator({}, {}), repr=False,
                                compare=False)
 
@@ -115,11 +122,17 @@ class LoadedCampaign:
 
 
 def load_campaign(path: Path, *, variants_csv: Path | None = None,
-                  only_variants: Sequence[str] = ()) -> LoadedCampaign:
+                  only_variants: Sequence[str] = (), keep_going: bool = False
+                  ) -> LoadedCampaign:
     """Reads, validates and resolves a campaign file into one `Variant` per batch.
 
     Raises `InputError` with every problem found (warnings included) when anything is
-    wrong, and `CardgenError` (CG101) when the file cannot be read at all.
+    wrong, and `CardgenError` (CG101) when the file cannot be read at all. With
+    `keep_going`, errors in the campaign's values do not raise: they are returned in
+    `LoadedCampaign.errors`, with every variant that can still be checked further (a
+    well-formed row beside a bad one; a variant whose only fault is an unknown key, read
+    as the key it most likely means), so that the checks after loading report their
+    problems in the same run. A file that cannot be read as a campaign still raises.
     """
     path = Path(path)
     shown = str(path)
@@ -183,13 +196,24 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
         merged = drop_empty(deep_merge(top, source.override))
         raws: list[Raw] = []
         spec: CardSpec | None = None
+        checked = merged
         try:
             spec = CardSpec.model_validate(merged)
         except ValidationError as exc:
             raws = validation_problems(exc, merged, _written(source.index, index))
-        else:
+            checked = _as_meant(merged, raws, (index, source.index))
+            if all(raw.problem.code == "CG120" for raw in raws):
+                # only unknown keys: the variant read as meant (or, if that is not valid,
+                # without them) is checked further, so that a missing logo is still
+                # reported; it is never built
+                for meant in (checked, _as_meant(merged, raws, (), rename=False)):
+                    with contextlib.suppress(ValidationError):
+                        spec = CardSpec.model_validate(meant)
+                        break
+        if spec is not None:
             used |= used_ids(spec)
-        raws += cross_checks(merged)
+        # read as meant, a misspelt `helpline:` adds no echoes about the ids it defines
+        raws += cross_checks(checked)
         found_problems: list[Problem] = []
         for raw in raws:
             problem = raw.problem
@@ -203,7 +227,8 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             scope = source.id if found is not None and found.in_variant else None
             found_problems.append(problem.located(location).for_variant(scope))
         per_variant.append(found_problems)
-        if spec is not None and not any(p.severity == "error" for p in found_problems):
+        if spec is not None and not any(p.severity == "error" and p.code != "CG120"
+                                        for p in found_problems):
             variants.append(Variant(id=source.id, code=source.code, spec=spec))
     problems += _label_shared(per_variant, [s.id for s in sources])
 
@@ -218,9 +243,56 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
                         "CG134", f"{kind}.{ident} is not printed on any card", "warning",
                         f"list '{ident}' on a face (helplines: or qr:), or remove it",
                         (kind, ident), spot.key if spot and spot.key else None))
-    collected = ProblemList([p for p in problems if p.severity == "error"] + cautions)
-    collected.raise_if_errors()
-    return LoadedCampaign(path, base_dir, slug, tuple(variants), tuple(cautions), locator)
+    errors = [p for p in problems if p.severity == "error"]
+    if not keep_going:
+        ProblemList(errors + cautions).raise_if_errors()
+    elif any(p.code in _HOLDS_BACK for p in errors):
+        # nothing of such a file is worth measuring: refuse it as it is
+        raise InputError(errors + cautions)
+    return LoadedCampaign(path, base_dir, slug, tuple(variants), tuple(cautions),
+                          tuple(errors), locator)
+
+
+#: errors after which no variant goes on to be checked: invisible characters and text too
+#: long for any card are refused before anything measures them
+_HOLDS_BACK = frozenset({"CG115", "CG116"})
+
+
+def _child(value: Any, element: str | int) -> Any:
+    if isinstance(value, dict):
+        return value.get(element)
+    if isinstance(value, list) and isinstance(element, int) and 0 <= element < len(value):
+        return value[element]
+    return None
+
+
+def _as_meant(data: dict[str, Any], raws: list[Raw], indexes: tuple[Index, ...],
+              *, rename: bool = True) -> dict[str, Any]:
+    """`data` with each unknown key read as the key it most likely means (when that one is
+    not written too), or left out: what the checks after validation read, so that a
+    misspelt key neither hides the problems of what it holds nor echoes as problems of
+    the ids it would have defined. The renamed paths are located where they are written."""
+    unknown = [raw for raw in raws if raw.problem.code == "CG120"]
+    if not unknown:
+        return data
+    meant = copy.deepcopy(data)
+    for raw in unknown:
+        path = raw.problem.path
+        parent: Any = meant
+        for element in path[:-1]:
+            parent = _child(parent, element)
+        if not isinstance(parent, dict) or path[-1] not in parent:
+            continue
+        value = parent.pop(path[-1])
+        if not rename or raw.meant is None or raw.meant in parent:
+            continue
+        parent[raw.meant] = value
+        new = (*path[:-1], raw.meant)
+        for index in indexes:
+            for written, spot in list(index.items()):
+                if written[:len(path)] == path:
+                    index.setdefault((*new, *written[len(path):]), spot)
+    return meant
 
 
 def _where_in(index: Index) -> typing.Callable[[DocPath], Location | None]:

@@ -173,6 +173,8 @@ class Raw:
 
     problem: Problem
     anchor: str = "value"  # value | key | parent
+    #: for an unknown key (CG120): the key it most likely means, if one is close
+    meant: str | None = None
 
 
 def _doc_path(loc: Sequence[str | int], data: Any) -> tuple[DocPath, bool]:
@@ -229,7 +231,7 @@ def validation_problems(exc: ValidationError, data: dict[str, Any],
                     else f"the keys allowed here are: {', '.join(fields)}")
             where = "at the top level" if not parent else f"in {dotted(parent)}"
             raws.append(Raw(Problem("CG120", f"unknown key '{key}' {where}", "error", hint,
-                                     path), "key"))
+                                    path), "key", close[0] if close else None))
             continue
         if kind == "missing":
             key = path[-1]
