@@ -32,6 +32,8 @@ CG115   an invisible or direction-changing character in a text value (see `hygie
 CG116   a text value too long for any card (see `hygiene`)
 CG160   the YAML or CSV file is bigger than `limits` allows
 CG161   more variants than `limits` allows
+CG170   a key indented outside the entry it belongs to (see `indentation`)
+CG171   a list item indented more than the one above, read as words of it
 ======  ==============================================================================
 """
 
@@ -48,8 +50,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from cardgen.errors import DocPath, InputError, Location, Problem, ProblemList
-from cardgen.input import hygiene, limits
-from cardgen.input.errors_translate import Raw, describe, drop_empty, validation_problems
+from cardgen.input import hygiene, indentation, limits
+from cardgen.input.errors_translate import (
+    Raw,
+    describe,
+    drop_empty,
+    holds_ids,
+    model_fields,
+    validation_problems,
+)
 from cardgen.input.merge import deep_merge
 from cardgen.input.model import CardSpec, Variant, slugify
 from cardgen.input.references import cross_checks, suggest, used_ids
@@ -146,6 +155,11 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             f"not {describe(data)}", "error", "start from `cardgen init`", (),
             index[()].at())])
     problems += hygiene.check_values(data, _where_in(index))
+    misplaced = indentation.misplaced_keys(data, _key_in(index), model_fields, holds_ids)
+    problems += [m.problem for m in misplaced]
+    indentation.move_as_meant(data, misplaced, [index])
+    # what a list item read as words of the one above makes of that item is no news
+    echoes = [p.path for p in problems if p.code == "CG171"]
     base_dir = path.parent
     top = {k: v for k, v in data.items() if k not in ("variants", "variants_csv")}
     campaign = data.get("campaign")
@@ -217,6 +231,8 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
         found_problems: list[Problem] = []
         for raw in raws:
             problem = raw.problem
+            if any(problem.path[:len(e)] == e for e in echoes):
+                continue
             anchor = problem.path[:-1] if raw.anchor == "parent" else problem.path
             found = locator.find(source.id, anchor)
             location = None
@@ -301,6 +317,14 @@ def _where_in(index: Index) -> typing.Callable[[DocPath], Location | None]:
         return spot.at() if spot is not None else None
 
     return where
+
+
+def _key_in(index: Index) -> typing.Callable[[DocPath], Location | None]:
+    def key(path: DocPath) -> Location | None:
+        spot = index.get(path)
+        return spot.key if spot is not None else None
+
+    return key
 
 
 def _written(own: Index, top: Index) -> typing.Callable[[DocPath], bool]:

@@ -68,6 +68,18 @@ def _model_at(path: DocPath) -> type[BaseModel] | None:
     return None
 
 
+def model_fields(path: DocPath) -> frozenset[str] | None:
+    """The keys the model allows in the mapping at `path`; None where it is not a model (any
+    key is allowed, as the ids under `helplines:`, or no mapping is wanted)."""
+    model = _model_at(path)
+    return frozenset(model.model_fields) if model is not None else None
+
+
+def holds_ids(path: DocPath) -> bool:
+    """Whether the mapping at `path` is one of ids, each with its own entry (`helplines:`)."""
+    return any(typing.get_origin(tp) is dict for tp in _types_at(path))
+
+
 def wants_list(path: DocPath) -> bool:
     return any(typing.get_origin(tp) is list for tp in _types_at(path))
 

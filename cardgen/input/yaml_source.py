@@ -22,7 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cardgen.errors import CardgenError, DocPath, InputError, Location, Problem
-from cardgen.input import limits
+from cardgen.input import indentation, limits
 
 YAML_TAG = "tag:yaml.org,2002:"
 #: the tags a plain data file may carry; anything else would construct objects or is a typo
@@ -53,8 +53,10 @@ Index = dict[DocPath, Spot]
 # --- YAML -------------------------------------------------------------------------------
 
 _SYNTAX_HINTS: tuple[tuple[str, str, str], ...] = (
-    ("'\\t'", "YAML does not allow tabs for indentation: use spaces",
-     "replace the tab at the start of this line with spaces"),
+    ("'\\t'", "this line is indented with a tab: only spaces may indent the lines of "
+     "this file (a tab looks like spaces but is not read as any number of them)",
+     "replace the tab at the start of this line with spaces, as many as the lines around "
+     "it use"),
     ("mapping values are not allowed",
      "a ':' where YAML does not expect one",
      "put quotes around text that contains ': ', or line this key up with the keys "
@@ -84,10 +86,22 @@ _SYNTAX_HINTS: tuple[tuple[str, str, str], ...] = (
 _AT_OPENING = ("end of stream", "expected ',' or")
 
 
-def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
+#: parser errors that are most often a line indented wrongly, or a key without its ':'
+_INDENTATION = ("expected <block end>", "mapping values are not allowed",
+                "did not find expected key", "did not find expected '-'",
+                "could not find expected ':'")
+
+
+def _syntax_problem(exc: MarkedYAMLError, file: str, text: str) -> Problem:
     raw = str(exc.problem or exc.context or "the file is not valid YAML")
     message, fix = f"the file is not valid YAML: {raw}", "check this line and the one above it"
     mark = exc.problem_mark or exc.context_mark
+    if mark is not None and any(needle in raw for needle in _INDENTATION):
+        words = indentation.syntax_words(text, mark.line + 1)
+        if words is not None:
+            message, fix, where = words
+            return Problem("CG110", message, "error", fix, (),
+                           Location(file, where.line, where.column))
     for needle, plain, hint in _SYNTAX_HINTS:
         if needle in raw:
             message, fix = plain, hint
@@ -106,8 +120,9 @@ def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
 class _Reader:
     """Turns a composed node tree into plain data plus an index of where each path is."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, text: str = "") -> None:
         self.file = file
+        self.lines = text.splitlines()
         self.index: Index = {}
         self.problems: list[Problem] = []
         self.count = 0
@@ -132,10 +147,28 @@ class _Reader:
         if isinstance(node, SequenceNode):
             return [self.read_item(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
+        if node.style is None and node.end_mark.line > node.start_mark.line and path and \
+                isinstance(path[-1], int):
+            self.folded_item(node, path)
         if tag == YAML_TAG + "null" and node.style is None:
             return None
         # the text as written: the models decide what it means (see the module docstring)
         return str(node.value)
+
+    def folded_item(self, node: ScalarNode, path: DocPath) -> None:
+        """A list item indented more than the one above is read as more words of it."""
+        found = indentation.folded_item(self.lines, node.start_mark.line + 1,
+                                        node.end_mark.line + 1)
+        if found is None:
+            return
+        line, column = found
+        shown = self.lines[line - 1].strip()
+        self.problems.append(Problem(
+            "CG171", f"the list item '{shown}' is indented more than the item above it, so "
+            f"it is read as more words of that item ('{node.value}')", "error",
+            f"start every item of the list with '- ' at the same place: "
+            f"{node.start_mark.column - 2} spaces before the '-'", path,
+            Location(self.file, line, column)))
 
     def read_item(self, node: Node, path: DocPath) -> Any:
         self.index[path] = Spot(None, self.loc(node), is_block(node))
@@ -213,7 +246,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Index, list[Problem]]:
             warnings.simplefilter("always", ReusedAnchorWarning)
             root = yaml.compose(text)
     except MarkedYAMLError as exc:
-        return None, {}, [_syntax_problem(exc, file)]
+        return None, {}, [_syntax_problem(exc, file, text)]
     except YAMLError as exc:
         # the reader's errors (control characters) carry a character offset, not a mark
         offset = getattr(exc, "position", None)
@@ -227,7 +260,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Index, list[Problem]]:
         return None, {}, [Problem("CG113", "the file is empty", "error",
                                   "start from `cardgen init`, which writes a file that builds",
                                   (), Location(file))]
-    reader = _Reader(file)
+    reader = _Reader(file, text)
     reader.index[()] = Spot(None, reader.loc(root), is_block(root))
     reader.problems += _anchor_problems(caught, file)
     try:
