@@ -175,7 +175,8 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
                 payloads[side] = payload
             except ValueError as exc:
                 # The number checks usually said it already, with a fix; say it once.
-                if not any(p.path == (side, "qr") and p.severity == "error" for p in problems):
+                if not any(p.path in ((side, "qr"), ("links", target, "url"))
+                           and p.severity == "error" for p in problems):
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(
             spec, side, design=design, fonts=fonts, card_w=card_w, card_h=card_h,
