@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pdfprobe import decode_page
 
-from cardgen.errors import CardgenError, Location
+from cardgen.errors import CardgenError, Location, Problem
 from cardgen.input import hygiene
 from cardgen.pipeline import BuildOptions, build_campaign, check_campaign
 
@@ -137,3 +137,72 @@ def test_hygiene_never_passes_an_override(text: str) -> None:
     bad = hygiene.bad_characters(text)
     for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b":
         assert (char in text) == (char in bad)
+
+
+# --- print geometry (issue 12, item 11) ---------------------------------------------------
+
+GEOMETRY = """\
+campaign: Test card
+front:
+  title: Need to talk?
+  qr: hub
+back:
+  title: Help
+links:
+  hub:
+    url: https://example.org/help
+print:
+  sheet: {sheet}
+  offset: {{x: {x}mm, y: {y}mm}}
+  back_offset: {{x: {bx}mm, y: {by}mm}}
+  start_at: {start_at}
+  bleed: {bleed}mm
+"""
+_mm = st.one_of(st.floats(-400, 400, allow_nan=False), st.sampled_from([0.0, 1e300, -1e-9]))
+
+
+def _problems_of(path: Path) -> list[Problem]:
+    try:
+        return check_campaign(path)
+    except CardgenError as error:
+        return error.problems()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sheet=st.sampled_from(["a4-10up", "avery-c32011", "print-shop", "letter-10up",
+                              "herma-5028"]),
+       x=_mm, y=_mm, bx=_mm, by=_mm, start_at=st.integers(-2, 40),
+       bleed=st.floats(-5, 15, allow_nan=False))
+def test_any_print_geometry_is_printed_on_the_page_or_refused_with_its_place(
+        tmp_path: Path, sheet: str, x: float, y: float, bx: float, by: float, start_at: int,
+        bleed: float) -> None:
+    path = _write(tmp_path, GEOMETRY.format(sheet=sheet, x=x, y=y, bx=bx, by=by,
+                                            start_at=start_at, bleed=bleed))
+    for problem in _problems_of(path):
+        if problem.severity == "error":
+            assert problem.location is not None and problem.location.line, problem
+
+
+_sheet_values = st.one_of(st.integers(-5, 400), st.floats(allow_nan=True), st.text(max_size=5),
+                          st.none(), st.booleans(), st.sampled_from([1e308, "A4", [], {}]))
+_sheet_files = st.dictionaries(st.sampled_from(
+    ["page", "page_w_mm", "page_h_mm", "card_w_mm", "card_h_mm", "cols", "rows", "x0_mm",
+     "y0_mm", "dx_mm", "dy_mm", "gutter_mm", "margin_mm", "corner_radius_mm", "kind",
+     "colls"]), _sheet_values, max_size=12)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_sheet_files, st.booleans())
+def test_any_sheet_file_is_used_or_refused_with_every_place(
+        tmp_path: Path, fields: dict[str, object], as_yaml: bool) -> None:
+    name = "mine.yaml" if as_yaml else "mine.json"
+    (tmp_path / name).write_text(json.dumps(fields, indent=2), encoding="utf-8")
+    path = _write(tmp_path, GEOMETRY.format(sheet=name, x=0, y=0, bx=0, by=0, start_at=1,
+                                            bleed=3))
+    for problem in _problems_of(path):
+        if problem.severity == "error":
+            assert problem.location is not None, problem
+            if problem.code in ("CG504", "CG541"):
+                assert problem.location.file.endswith(name) and problem.location.line, problem
