@@ -1,7 +1,7 @@
 """Where each card goes on a printed sheet: pure geometry in millimetres, no drawing.
 
-Sheet layouts are data (`templates/sheets/*.json`, or a user's own JSON file in the same
-format). There are three kinds of sheet:
+Sheet layouts are data (`templates/sheets/*.json`, or a user's own JSON or YAML file with
+the same fields, validated by `SheetFile`). There are three kinds of sheet:
 
 - card stock (`kind: grid` with a fixed `card_w_mm`/`card_h_mm`): pre-cut cards at the
   vendor's exact positions; the card must be the stock's size, either way round;
@@ -372,9 +372,10 @@ def _looks_like_path(name: str) -> bool:
 
 
 def load_sheet(name_or_path: str, base_dir: Path) -> Sheet:
-    """A built-in sheet by id, alias or product code (any case), or a user's JSON sheet file
+    """A built-in sheet by id, alias or product code (any case), or a user's sheet file
     (relative to `base_dir`). Raises `CardgenError` CG501 for an unknown name or a missing
-    file, CG504 for a file that is not a valid sheet."""
+    file, and `InputError` with every problem of a file that is not a valid sheet (CG504
+    for a field, CG541 for cards that overlap or run off the page)."""
     name = name_or_path.strip()
     if not _looks_like_path(name):
         found = _index().get(_key(name))
