@@ -68,6 +68,7 @@ def _model_at(path: DocPath) -> type[BaseModel] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def model_fields(path: DocPath) -> frozenset[str] | None:
     """The keys the model allows in the mapping at `path`; None where it is not a model (any
     key is allowed, as the ids under `helplines:`, or no mapping is wanted)."""
@@ -75,6 +76,7 @@ def model_fields(path: DocPath) -> frozenset[str] | None:
     return frozenset(model.model_fields) if model is not None else None
 
 
+@functools.lru_cache(maxsize=4096)
 def holds_ids(path: DocPath) -> bool:
     """Whether the mapping at `path` is one of ids, each with its own entry (`helplines:`)."""
     return any(typing.get_origin(tp) is dict for tp in _types_at(path))

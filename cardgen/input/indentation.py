@@ -170,21 +170,24 @@ class Misplaced:
 
 def misplaced_keys(data: Any, key_at: Callable[[DocPath], Location | None],
                    model_fields: Callable[[DocPath], frozenset[str] | None],
-                   holds_ids: Callable[[DocPath], bool], path: DocPath = ()
-                   ) -> list[Misplaced]:
+                   holds_ids: Callable[[DocPath], bool], path: DocPath = (),
+                   shape: DocPath = ()) -> list[Misplaced]:
     """Keys that belong to the mapping above them, by the model: `model_fields(path)` is
     the set of keys the model allows at `path` (None where it is not a model),
     `holds_ids(path)` whether any key (an id, as under `helplines:`) is allowed there, and
-    `key_at(path)` where a key is written."""
+    `key_at(path)` where a key is written. The model is asked about `shape`, the path with
+    each id written as "*", so that 10,000 helplines ask the same few questions."""
     found: list[Misplaced] = []
     if isinstance(data, list):
         for i, item in enumerate(data):
-            found += misplaced_keys(item, key_at, model_fields, holds_ids, (*path, i))
+            found += misplaced_keys(item, key_at, model_fields, holds_ids, (*path, i),
+                                    (*shape, 0))
         return found
     if not isinstance(data, dict):
         return found
     keys = list(data)
-    allowed_here = model_fields(path)
+    allowed_here = model_fields(shape)
+    ids_here = holds_ids(shape)
     anchor: str | None = None  # the entry the keys just above were meant for
     for before, key in itertools.pairwise(keys):
         if allowed_here is not None:
@@ -195,8 +198,8 @@ def misplaced_keys(data: Any, key_at: Callable[[DocPath], Location | None],
             anchor = None
             continue
         meant = anchor if anchor is not None else before
-        inside = model_fields((*path, meant))
-        an_id = (holds_ids((*path, meant)) and data[meant] is None
+        inside = model_fields((*shape, meant))
+        an_id = (holds_ids((*shape, meant)) and data[meant] is None
                  and isinstance(data[key], dict))  # `line:` level with `helplines:`
         if not an_id and (inside is None or key not in inside):
             anchor = None
@@ -206,7 +209,8 @@ def misplaced_keys(data: Any, key_at: Callable[[DocPath], Location | None],
             found.append(Misplaced(problem, path, key, meant))
             anchor = meant
     for key in keys:
-        found += misplaced_keys(data[key], key_at, model_fields, holds_ids, (*path, key))
+        found += misplaced_keys(data[key], key_at, model_fields, holds_ids, (*path, key),
+                                (*shape, "*" if ids_here else key))
     return found
 
 
