@@ -37,7 +37,8 @@ links:
     track: false
 """
 
-PARSER_WORDS = ("expected <", "mapping values", "block end", "block mapping", "found '")
+PARSER_WORDS = ("expected <", "mapping values", "block end", "block mapping", "found '",
+                "expected a mapping")
 
 
 def _errors(path: Path) -> list[Problem]:
@@ -70,6 +71,12 @@ def test_the_good_file_is_good(tmp_path: Path) -> None:
     (11, 2, (11, 3), "'name:' is not indented under 'line:' above it"),
     (19, 0, (19, 1), "'url:' is not indented under 'hub:' above it"),
     (20, 3, (20, 4), "'track:' is indented less than 'url:' above it, but more than 'hub:'"),
+    (17, 2, (17, 3), "'links:' is indented more than 'helplines:' above it"),
+    (14, 0, (14, 1), "'other:' is indented less than 'line:' above it"),
+    (16, 0, (16, 1), "'phone:' is indented less than 'name:' above it, so it is not part of "
+                     "'other'"),
+    (20, 0, (20, 1), "'track:' is indented less than 'url:' above it, so it is not part of "
+                     "'hub'"),
 ])
 def test_a_mis_indented_line_is_named_with_the_line_above_it(
         tmp_path: Path, number: int, spaces: int, at: tuple[int, int], words: str) -> None:

@@ -155,9 +155,12 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             f"not {describe(data)}", "error", "start from `cardgen init`", (),
             index[()].at())])
     problems += hygiene.check_values(data, _where_in(index))
-    misplaced = indentation.misplaced_keys(data, _key_in(index), model_fields, holds_ids)
-    problems += [m.problem for m in misplaced]
-    indentation.move_as_meant(data, misplaced, [index])
+    for _ in range(8):  # a section moved out may hold the next slip
+        misplaced = indentation.misplaced_keys(data, _key_in(index), model_fields, holds_ids)
+        if not misplaced:
+            break
+        problems += [m.problem for m in misplaced]
+        indentation.move_as_meant(data, misplaced, [index])
     # what a list item read as words of the one above makes of that item is no news
     echoes = [p.path for p in problems if p.code == "CG171"]
     base_dir = path.parent

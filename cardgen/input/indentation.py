@@ -159,19 +159,23 @@ def syntax_words(text: str, error_line: int) -> tuple[str, str, Location] | None
 
 @dataclass(frozen=True)
 class Misplaced:
-    """A key written level with the entry above it, where it belongs inside that entry."""
+    """Keys written in one mapping that belong in another: a key level with the entry above
+    it that it belongs inside, or a section (`links:`) indented into the one above it."""
 
     problem: Problem
-    #: the mapping both are in, the key, and the entry above that it belongs to
-    parent: DocPath
-    key: str
-    meant: str
+    #: the mapping they are in, the keys, and the mapping they belong in
+    src: DocPath
+    keys: tuple[str, ...]
+    dst: DocPath
+    #: a key of `src` that stands for `dst` (the section key indented too far)
+    drop: str | None = None
 
 
 def misplaced_keys(data: Any, key_at: Callable[[DocPath], Location | None],
                    model_fields: Callable[[DocPath], frozenset[str] | None],
                    holds_ids: Callable[[DocPath], bool], path: DocPath = (),
-                   shape: DocPath = ()) -> list[Misplaced]:
+                   shape: DocPath = (), outer: dict[str, Any] | None = None
+                   ) -> list[Misplaced]:
     """Keys that belong to the mapping above them, by the model: `model_fields(path)` is
     the set of keys the model allows at `path` (None where it is not a model),
     `holds_ids(path)` whether any key (an id, as under `helplines:`) is allowed there, and
@@ -188,6 +192,11 @@ def misplaced_keys(data: Any, key_at: Callable[[DocPath], Location | None],
     keys = list(data)
     allowed_here = model_fields(shape)
     ids_here = holds_ids(shape)
+    section = _section_indented(data, keys, path, shape, outer, model_fields, key_at) \
+        if ids_here else None
+    if section is not None:
+        found.append(section)
+        keys = keys[:keys.index(section.drop or "")]
     anchor: str | None = None  # the entry the keys just above were meant for
     for before, key in itertools.pairwise(keys):
         if allowed_here is not None:
@@ -198,31 +207,83 @@ def misplaced_keys(data: Any, key_at: Callable[[DocPath], Location | None],
             anchor = None
             continue
         meant = anchor if anchor is not None else before
-        inside = model_fields((*shape, meant))
-        an_id = (holds_ids((*shape, meant)) and data[meant] is None
-                 and isinstance(data[key], dict))  # `line:` level with `helplines:`
-        if not an_id and (inside is None or key not in inside):
+        into = _belongs_in(data, shape, meant, key, model_fields, holds_ids)
+        if into is None:
             anchor = None
             continue
-        problem = _misplaced(path, meant, key, data[meant], key_at)
+        above: Any = data
+        for element in into:
+            above = above[element]
+        problem = _misplaced(path, into, key, above, key_at)
         if problem is not None:
-            found.append(Misplaced(problem, path, key, meant))
+            found.append(Misplaced(problem, path, (key,), (*path, *into)))
             anchor = meant
     for key in keys:
         found += misplaced_keys(data[key], key_at, model_fields, holds_ids, (*path, key),
-                                (*shape, "*" if ids_here else key))
+                                (*shape, "*" if ids_here else key), data)
     return found
 
 
-def _misplaced(path: DocPath, before: str, key: str, above: Any,
+def _section_indented(data: dict[str, Any], keys: list[str], path: DocPath, shape: DocPath,
+                      outer: dict[str, Any] | None,
+                      model_fields: Callable[[DocPath], frozenset[str] | None],
+                      key_at: Callable[[DocPath], Location | None]) -> Misplaced | None:
+    """In a mapping of ids, an empty entry named as a key of the mapping around it (`links:`
+    indented under `helplines:`): the section and the entries after it belong out there."""
+    around = model_fields(shape[:-1]) if path else None
+    if around is None or outer is None:
+        return None
+    for i, key in enumerate(keys):
+        if data[key] is not None or key not in around or key in outer:
+            continue
+        # as indented as the first key of the mapping around (once that is right itself)
+        first = next(iter(outer))
+        where, over = key_at((*path, key)), key_at((*path[:-1], first))
+        if where is None or over is None or over.column is None:
+            return None
+        name = str(path[-1])
+        problem = Problem(
+            "CG170", f"'{key}:' is indented more than '{name}:' above it, so it is read as "
+            f"an id under '{name}', and what follows it as part of '{name}'", "error",
+            f"start '{key}:' with {_spaces(over.column - 1)}, like '{first}:'",
+            (*path, key), where)
+        return Misplaced(problem, path, tuple(keys[i + 1:]), (*path[:-1], key), key)
+    return None
+
+
+def _belongs_in(data: dict[str, Any], shape: DocPath, meant: str, key: str,
+                model_fields: Callable[[DocPath], frozenset[str] | None],
+                holds_ids: Callable[[DocPath], bool]) -> tuple[str, ...] | None:
+    """Where a key that does not belong in `data` belongs, written after `meant`: in it (a
+    field of it, or, when it holds ids, an entry whose keys are those of an entry), or in
+    its last entry (`phone:` written level with `helplines:` after the last helpline)."""
+    inside = model_fields((*shape, meant))
+    if inside is not None and key in inside:
+        return (meant,)
+    if not holds_ids((*shape, meant)):
+        return None
+    entry = model_fields((*shape, meant, "*")) or frozenset()
+    value, above = data[key], data[meant]
+    if isinstance(value, dict) and value and set(value) <= entry and (
+            above is None or isinstance(above, dict)):
+        return (meant,)  # `line:` (with its name and phone) level with `helplines:`
+    if key in entry and isinstance(above, dict) and above:
+        last = list(above)[-1]
+        if isinstance(above[last], dict):
+            return (meant, last)
+    return None
+
+
+def _misplaced(path: DocPath, into: tuple[str, ...], key: str, above: Any,
                key_at: Callable[[DocPath], Location | None]) -> Problem | None:
+    before = into[-1]
     where = key_at((*path, key))
-    over = key_at((*path, before))
+    over = key_at((*path, *into))
     if where is None or over is None or over.column is None:
         return None
     if isinstance(above, dict) and above:
         child = next(iter(above))
-        child_at = key_at((*path, before, child))
+        child_at = key_at((*path, *into, child))
         if child_at is None or child_at.column is None:
             return None
         spaces = child_at.column - 1
@@ -245,21 +306,36 @@ def move_as_meant(data: dict[str, Any], misplaced: list[Misplaced],
     of where things are written, so that the checks that follow read the file as meant:
     what the key holds is still checked, and the entry above is not reported empty."""
     for slip in misplaced:
-        parent: Any = data
-        for element in slip.parent:
-            parent = parent.get(element) if isinstance(parent, dict) else None
-        if not isinstance(parent, dict) or slip.key not in parent:
+        source = _mapping_at(data, slip.src)
+        around = _mapping_at(data, slip.dst[:-1])
+        if source is None or around is None:
             continue
-        target = parent.get(slip.meant)
-        if target is None:
-            target = parent[slip.meant] = {}
-        if not isinstance(target, dict) or slip.key in target:
+        if slip.drop is not None and source.get(slip.drop, 0) is None:
+            del source[slip.drop]
+            _reindex(indexes, (*slip.src, slip.drop), slip.dst)
+        name = str(slip.dst[-1])
+        if around.get(name) is None:
+            around[name] = {}
+        target = around[name]
+        if not isinstance(target, dict):
             continue
-        target[slip.key] = parent.pop(slip.key)
-        old, new = (*slip.parent, slip.key), (*slip.parent, slip.meant, slip.key)
-        for index in indexes:
-            for written in [w for w in index if w[:len(old)] == old]:
-                index[(*new, *written[len(old):])] = index.pop(written)
+        for key in slip.keys:
+            if key in source and key not in target:
+                target[key] = source.pop(key)
+                _reindex(indexes, (*slip.src, key), (*slip.dst, key))
+
+
+def _mapping_at(data: dict[str, Any], path: DocPath) -> dict[str, Any] | None:
+    found: Any = data
+    for element in path:
+        found = found.get(element) if isinstance(found, dict) else None
+    return found if isinstance(found, dict) else None
+
+
+def _reindex(indexes: list[dict[DocPath, Any]], old: DocPath, new: DocPath) -> None:
+    for index in indexes:
+        for written in [w for w in index if w[:len(old)] == old]:
+            index[(*new, *written[len(old):])] = index.pop(written)
 
 
 def folded_item(text_lines: list[str], first: int, last: int) -> tuple[int, int] | None:
