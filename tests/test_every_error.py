@@ -113,3 +113,14 @@ def test_load_campaign_alone_still_raises_every_error(tmp_path: Path) -> None:
     assert [p.code for p in loaded.errors] == ["CG120"]
     # read as meant, for the checks after loading; never built (the error stays)
     assert list(loaded.variants[0].spec.helplines) == ["line"]
+
+
+def test_a_duplicate_id_does_not_move_the_first_rows_errors_onto_it(tmp_path: Path) -> None:
+    write(tmp_path, CARD.format(logo="~") + "variants_csv: schools.csv\n")
+    (tmp_path / "schools.csv").write_text(
+        "id,code,helplines.line.phone\noak,k1,0800 CHILDLINE\nelm,k2,0800 1111\n"
+        "oak,k3,12\n", encoding="utf-8")
+    found = _lines(run_cli("check", str(tmp_path / "cards.yaml")).output)
+    assert len(found) == 2, found
+    assert "schools.csv:2 (row 2, column 'helplines.line.phone'): error CG205" in found[0]
+    assert "schools.csv:4 (row 4, column 'id'): error CG131" in found[1]

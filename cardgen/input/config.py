@@ -192,6 +192,12 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
     if too_many is not None:
         raise InputError([*problems, too_many])
     check_unique(sources, problems)
+    # a second variant with an id already used is reported (CG131) and checked no further:
+    # its problems would be told, and located, as the first one's
+    firsts: dict[str, Source] = {}
+    for source in sources:
+        firsts.setdefault(source.id, source)
+    sources = list(firsts.values())
 
     has_variants = bool(sources) or any(p.code in ("CG140", "CG150") for p in problems)
     if not has_variants:
