@@ -1,7 +1,8 @@
 """Reading a campaign file (and its variants spreadsheet) into validated, located models.
 
 This is the entry of the input stage; the work is done by its neighbours:
-`yaml_source` reads the YAML with the position of every key and value, `variants` reads
+`yaml_source` reads the YAML with the position of every key and value (`indentation`
+words its indentation mistakes and reads keys indented wrongly as meant), `variants` reads
 the `variants:` list and the variants CSV, `errors_translate` turns pydantic's errors into
 plain words, `references` checks the ids between helplines, links and faces, and `merge`
 lays a variant over the campaign. Every problem is collected, located at
