@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
 from cardgen import workers as forked
-from cardgen.checks import discretion, links, phones
+from cardgen.checks import channels, discretion, links, phones
 from cardgen.errors import CardgenError, InputError, OutputError, Problem, ProblemList
 from cardgen.input import config, limits
-from cardgen.input.model import CardSpec, Variant
+from cardgen.input.model import CardSpec, Face, Variant
 from cardgen.layout import designs, printshop, sheets
 from cardgen.layout import face as layout
 from cardgen.layout.placed import FaceLayout, PagePlan, Placement, QrItem, Ruler
@@ -124,6 +124,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     problems: list[Problem] = []
     problems += phones.check_helplines(spec, today=today)
     problems += links.check_links(spec, code=variant.code)
+    problems += channels.check_channels(spec)
 
     def attempt(path: tuple[str | int, ...], make: Callable[[], object]) -> object | None:
         try:
@@ -167,7 +168,7 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
     if spec.back is not None and duplex != "none":
         sides.append(("back", spec.back))
     for side, face in sides:
-        target = getattr(face, "qr", None)
+        target = channels.face_qr_target(face) if isinstance(face, Face) else None
         payload = None
         if target:
             try:
@@ -175,7 +176,8 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
                 payloads[side] = payload
             except ValueError as exc:
                 # The number checks usually said it already, with a fix; say it once.
-                if not any(p.path in ((side, "qr"), ("links", target, "url"))
+                if not any(p.path in ((side, "qr"), (side, "qr_contact"),
+                                      ("links", target, "url"))
                            and p.severity == "error" for p in problems):
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(
@@ -200,10 +202,11 @@ def _codes_to_encode(variants: Sequence[Variant]) -> list[tuple[str, str]]:
     for variant in variants:
         spec = variant.spec
         for face in (spec.front, spec.back):
-            if face is None or not face.qr:
+            target = channels.face_qr_target(face) if face is not None else None
+            if target is None:
                 continue
             try:
-                payload = links.qr_payload(spec, face.qr, variant.code)
+                payload = links.qr_payload(spec, target, variant.code)
             except ValueError:
                 continue  # reported, located, when the card is prepared
             jobs.append((payload, spec.card.qr_error_correction))

@@ -136,7 +136,12 @@ def _expected(kind: str, path: DocPath, ctx: Mapping[str, Any]) -> str | None:
 
 
 _VALUE_FIXES = (
-    ("at least one of phone", "add a 'phone:', 'sms:' or 'whatsapp:' line to it"),
+    ("at least one of phone", "add a 'phone:', 'sms:', 'whatsapp:', 'email:' or 'chat:' line "
+     "to it"),
+    ("email_subject needs", "add 'email:' with the address to write to, or remove "
+     "'email_subject:'"),
+    ("shows_on_bill is about", "add the 'phone:' or 'sms:' it is about, or remove "
+     "'shows_on_bill:'"),
     ("sms_body needs", "add 'sms:' with the number to text, or remove 'sms_body:'"),
 )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from cardgen.errors import Problem
 from cardgen.input.errors_translate import Raw
-from cardgen.input.model import CardSpec
+from cardgen.input.model import CardSpec, split_qr_target
 
 
 def suggest(word: str, known: Iterable[str], what: str) -> str:
@@ -37,8 +37,10 @@ def _text(value: Any) -> str | None:
 
 
 def _face_is_empty(face: Mapping[str, Any], helplines: list[str], side: str) -> bool:
-    if any(face.get(key) for key in ("title", "text", "qr", "write_in", "footer")):
+    if any(face.get(key) for key in ("title", "text", "qr", "write_in", "footer", "qr_contact")):
         return False
+    if str(face.get("silent_call", "")).strip().lower() in ("true", "yes", "on", "1", "t", "y"):
+        return False  # the face prints the silent-call line
     listed = face.get("helplines")
     if listed is None:
         # the back lists every helpline when it does not say which
@@ -54,7 +56,7 @@ def cross_checks(data: Mapping[str, Any]) -> list[Raw]:
     targets = set(helplines) | set(links)
     for side, face in _faces(data):
         qr = _text(face.get("qr"))
-        if qr is not None and qr not in targets:
+        if qr is not None and qr not in targets and split_qr_target(qr, helplines)[1] is None:
             raws.append(Raw(Problem(
                 "CG130", f"{side}.qr: no link or helpline has the id '{qr}'", "error",
                 suggest(qr, targets, "a link under links:"), (side, "qr"))))
@@ -89,7 +91,9 @@ def used_ids(spec: CardSpec) -> set[str]:
         if face is None:
             continue
         if face.qr:
-            used.add(face.qr)
+            used.add(split_qr_target(face.qr, spec.helplines)[0])
+        if face.qr_contact:
+            used.add(face.qr_contact)
         if face.helplines is not None:
             used.update(face.helplines)
         elif side == "back":
