@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,19 +218,29 @@ def _reads_back(pixels: Pixels, left_mm: float, top_mm: float, want: QrExpectati
     return any(bytes(b.bytes) == expected for b in _decode(crop))
 
 
+#: What else is checked on a page while it is loaded for its codes (the face check,
+#: faces_check.py): given the page's index and the loaded page, what it found wrong. Loading
+#: a sheet costs more than rasterising a card on it, so the page is loaded once for both.
+PageCheck = Callable[[int, pdfium.PdfPage], list[str]]
+#: The page check of the run under way (set by every verify_pdf call), a module global so
+#: forked workers inherit it.
+_page_check: PageCheck | None = None
+
+
 def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[QrExpectation]]],
-                  dpi: int) -> list[str]:
+                  dpi: int, findings: list[str] | None = None) -> list[str]:
+    """The codes' failures; what the page check finds goes in `findings`."""
     failures: list[str] = []
     count = len(document)
     for page_index, wanted in pages:
         if not 0 <= page_index < count:
             failures.extend(
                 f"page {w.page_index + 1}: expected a QR code for {w.payload!r}, but the "
-                f"PDF has {count} page(s)" for w in wanted)
+                f"PDF has {count} page{'' if count == 1 else 's'}" for w in wanted)
             continue
         page = document[page_index]
         try:
-            for region, inside in _regions(wanted):
+            for region, inside in _regions(wanted) if wanted else ():
                 # First look: few pixels a module, enough for a clean code to read back.
                 fast = max(fast_dpi(w, dpi) for w in inside)
                 again = list(inside)
@@ -246,6 +256,8 @@ def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[
                     failure = _check_one(pixels, want.x - off_x, want.y - off_y, want, dpi)
                     if failure:
                         failures.append(failure)
+            if _page_check is not None and findings is not None:
+                findings += _page_check(page_index, page)
         finally:
             page.close()
     return failures
@@ -257,13 +269,15 @@ _worker_document: pdfium.PdfDocument | None = None
 
 
 def _worker_verify(task: tuple[Sequence[tuple[int, list[QrExpectation]]], int]
-                   ) -> tuple[int, list[str]]:
+                   ) -> tuple[int, list[str], list[str]]:
     global _worker_document
     if _worker_document is None:
         _worker_document = _open(_shared_pdf if isinstance(_shared_pdf, bytes)
                                  else Path(_shared_pdf))
     pages, dpi = task
-    return sum(len(w) for _, w in pages), _verify_pages(_worker_document, pages, dpi)
+    findings: list[str] = []
+    failures = _verify_pages(_worker_document, pages, dpi, findings)
+    return sum(len(w) for _, w in pages), failures, findings
 
 
 #: Below this many pages to check, starting worker processes costs more than it saves.
@@ -276,7 +290,8 @@ def _workers() -> int:
 
 def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi: int = 300,
                progress: Callable[[int, int], None] | None = None,
-               parallel: bool | None = None) -> None:
+               parallel: bool | None = None, page_check: PageCheck | None = None,
+               check_pages: Iterable[int] = ()) -> list[str]:
     """Checks that every expected QR code decodes to exactly its payload.
 
     Only pages with expectations are rendered, and of those only the area around the codes;
@@ -284,11 +299,19 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
     Long jobs are shared among forked worker processes, one per core (`parallel` None:
     when there are cores and pages enough). Raises VerificationError naming every failing
     code's page, position, expected and decoded text.
+
+    `page_check`, when given, also runs on each page of `check_pages` (and on each page with
+    codes) while it is loaded; what it finds is returned, in page order, for the caller to
+    judge.
     """
-    global _shared_pdf
+    global _shared_pdf, _page_check
+    _page_check = page_check
+    findings: list[str] = []
     by_page: dict[int, list[QrExpectation]] = defaultdict(list)
     for want in expectations:
         by_page[want.page_index].append(want)
+    for page_index in check_pages if page_check is not None else ():
+        by_page.setdefault(page_index, [])
     pages = sorted(by_page.items())
     total = len(expectations)
     workers = _workers()
@@ -300,7 +323,7 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
         try:
             done = 0
             for page in pages:
-                failures += _verify_pages(document, [page], dpi)
+                failures += _verify_pages(document, [page], dpi, findings)
                 done += len(page[1])
                 if progress:
                     progress(done, total)
@@ -316,8 +339,9 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
                                     chunk=1) as results:
                 done = 0
                 # in task order, so failures are listed in page order
-                for checked, found in results:
+                for checked, found, seen in results:
                     failures += found
+                    findings += seen
                     done += checked
                     if progress:
                         progress(done, total)
@@ -332,6 +356,7 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
             "use lower error correction; if that does not help, report it as a cardgen bug "
             "with the input file",
         )
+    return findings
 
 
 def decode_all(pdf: bytes | Path, *, dpi: int = 300) -> list[list[str]]:
@@ -359,7 +384,8 @@ def render_page_png(pdf: bytes | Path, page_index: int, dpi: int, out: Path) -> 
     try:
         if not 0 <= page_index < len(document):
             raise VerificationError(
-                f"page {page_index + 1} does not exist: the PDF has {len(document)} page(s)",
+                f"page {page_index + 1} does not exist: the PDF has {len(document)} "
+                f"page{'' if len(document) == 1 else 's'}",
                 fix="ask for a page that exists",
             )
         page = document[page_index]
