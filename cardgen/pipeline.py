@@ -176,7 +176,8 @@ def _prepare(variant: Variant, loaded: config.LoadedCampaign, today: dt.date,
                 payloads[side] = payload
             except ValueError as exc:
                 # The number checks usually said it already, with a fix; say it once.
-                if not any(p.path in ((side, "qr"), (side, "qr_contact"))
+                if not any(p.path in ((side, "qr"), (side, "qr_contact"),
+                                      ("links", target, "url"))
                            and p.severity == "error" for p in problems):
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(
@@ -319,10 +320,12 @@ def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
     once worker processes have started encoding a batch's codes and laying out its cards:
     the first cards are not ready yet, so work done then costs no time."""
     loaded = config.load_campaign(
-        path, variants_csv=options.variants_csv, only_variants=options.only_variants)
+        path, variants_csv=options.variants_csv, only_variants=options.only_variants,
+        keep_going=True)
     _settle()
     today = options.today or dt.date.today()
-    collected = ProblemList(list(loaded.warnings))
+    # errors in the file do not stop the checks of what is well written (every error at once)
+    collected = ProblemList([*loaded.errors, *loaded.warnings])
     too_many = limits.cards_problem(sum(v.copies or 0 for v in loaded.variants),
                                     loaded.locate(None, ("print", "copies")))
     if too_many is not None:

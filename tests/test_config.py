@@ -119,7 +119,7 @@ def test_missing_file_is_cg101(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "code", "line_col", "fragment"),
     [
-        (MINIMAL.replace("  qr: hub", "\tqr: hub"), "CG110", (4, 1), "tabs"),
+        (MINIMAL.replace("  qr: hub", "\tqr: hub"), "CG110", (4, 1), "indented with a tab"),
         (MINIMAL.replace("  title: Need to talk?", "  title: Need: to talk?"),
          "CG110", (3, 14), "':'"),
         (MINIMAL.replace("Need to talk?", '"Need to talk?'), "CG110", None, "not closed"),

@@ -7,14 +7,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pdfprobe import decode_page
 
-from cardgen.errors import CardgenError, Location
+from cardgen.errors import CardgenError, Location, Problem
 from cardgen.input import hygiene
 from cardgen.pipeline import BuildOptions, build_campaign, check_campaign
 
@@ -137,3 +139,116 @@ def test_hygiene_never_passes_an_override(text: str) -> None:
     bad = hygiene.bad_characters(text)
     for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b":
         assert (char in text) == (char in bad)
+
+
+# --- print geometry (issue 12, item 11) ---------------------------------------------------
+
+GEOMETRY = """\
+campaign: Test card
+front:
+  title: Need to talk?
+  qr: hub
+back:
+  title: Help
+links:
+  hub:
+    url: https://example.org/help
+print:
+  sheet: {sheet}
+  offset: {{x: {x}mm, y: {y}mm}}
+  back_offset: {{x: {bx}mm, y: {by}mm}}
+  start_at: {start_at}
+  bleed: {bleed}mm
+"""
+_mm = st.one_of(st.floats(-400, 400, allow_nan=False), st.sampled_from([0.0, 1e300, -1e-9]))
+
+
+def _problems_of(path: Path) -> list[Problem]:
+    try:
+        return check_campaign(path)
+    except CardgenError as error:
+        return error.problems()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sheet=st.sampled_from(["a4-10up", "avery-c32011", "print-shop", "letter-10up",
+                              "herma-5028"]),
+       x=_mm, y=_mm, bx=_mm, by=_mm, start_at=st.integers(-2, 40),
+       bleed=st.floats(-5, 15, allow_nan=False))
+def test_any_print_geometry_is_printed_on_the_page_or_refused_with_its_place(
+        tmp_path: Path, sheet: str, x: float, y: float, bx: float, by: float, start_at: int,
+        bleed: float) -> None:
+    path = _write(tmp_path, GEOMETRY.format(sheet=sheet, x=x, y=y, bx=bx, by=by,
+                                            start_at=start_at, bleed=bleed))
+    for problem in _problems_of(path):
+        if problem.severity == "error":
+            assert problem.location is not None and problem.location.line, problem
+
+
+_sheet_values = st.one_of(st.integers(-5, 400), st.floats(allow_nan=True), st.text(max_size=5),
+                          st.none(), st.booleans(), st.sampled_from([1e308, "A4", [], {}]))
+_sheet_files = st.dictionaries(st.sampled_from(
+    ["page", "page_w_mm", "page_h_mm", "card_w_mm", "card_h_mm", "cols", "rows", "x0_mm",
+     "y0_mm", "dx_mm", "dy_mm", "gutter_mm", "margin_mm", "corner_radius_mm", "kind",
+     "colls"]), _sheet_values, max_size=12)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_sheet_files, st.booleans())
+def test_any_sheet_file_is_used_or_refused_with_every_place(
+        tmp_path: Path, fields: dict[str, object], as_yaml: bool) -> None:
+    name = "mine.yaml" if as_yaml else "mine.json"
+    (tmp_path / name).write_text(json.dumps(fields, indent=2), encoding="utf-8")
+    path = _write(tmp_path, GEOMETRY.format(sheet=name, x=0, y=0, bx=0, by=0, start_at=1,
+                                            bleed=3))
+    for problem in _problems_of(path):
+        if problem.severity == "error":
+            assert problem.location is not None, problem
+            if problem.code in ("CG504", "CG541"):
+                assert problem.location.file.endswith(name) and problem.location.line, problem
+
+
+# --- both families through the command line: located, exit status 1, never a traceback ----
+
+_hostile_urls = st.builds(
+    lambda user, host, port, path: "https://" + (f"{user}@" if user else "") + host
+    + (f":{port}" if port is not None else "") + "/" + path,
+    st.one_of(st.none(), st.sampled_from(["nspcc.org.uk", "www.childline.org.uk", "a:b"])),
+    st.one_of(st.sampled_from(["evil.example", "%6e%73pcc.org.uk", "[::1", "[2001:db8::1]",
+                               "xn--80ak6aa92e.com", "1.2.3.4.5", "example.org"]),
+              st.integers(0, 2**32 - 1).map(str), st.integers(0, 2**32 - 1).map(hex)),
+    st.one_of(st.none(), st.integers(0, 99999), st.just("x")),
+    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="'\\"),
+            max_size=8))
+
+
+def _cli_reports_every_problem_at_its_place(path: Path) -> None:
+    result = run_cli("check", str(path))
+    problems = [line for line in result.output.splitlines()
+                if re.search(r" (error|warning) CG\d{3}:", line)]
+    has_errors = any(" error CG" in line for line in problems)
+    assert result.exit_code == (1 if has_errors else 0), result.output
+    for line in problems:
+        assert re.match(r"\S+:\d+(:\d+)?: ", line), line
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_hostile_urls)
+def test_a_hostile_link_is_located_through_the_cli(tmp_path: Path, url: str) -> None:
+    values = {k: json.dumps(v) for k, v in GOOD.items()}
+    values["url"] = "'" + url + "'"
+    _cli_reports_every_problem_at_its_place(_write(tmp_path, MINIMAL.format(**values)))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sheet=st.sampled_from(["a4-10up", "avery-c32011", "print-shop"]), x=_mm, y=_mm,
+       bx=_mm, by=_mm, start_at=st.integers(-2, 40), bleed=st.floats(-5, 15, allow_nan=False))
+def test_hostile_geometry_is_located_through_the_cli(
+        tmp_path: Path, sheet: str, x: float, y: float, bx: float, by: float, start_at: int,
+        bleed: float) -> None:
+    _cli_reports_every_problem_at_its_place(_write(tmp_path, GEOMETRY.format(
+        sheet=sheet, x=x, y=y, bx=bx, by=by, start_at=start_at, bleed=bleed)))

@@ -195,3 +195,72 @@ def test_unused_long_link_and_bad_helpline_targets_are_not_reported_here() -> No
     s = spec({"l": Link(url=long_url)}, qr="bad",
              helplines={"bad": Helpline(name="Bad", phone="0808 800 500")})
     assert check_links(s) == []
+
+
+# --- addresses that read as one site but open another (issue 12, item 11) ----------------
+
+
+@pytest.mark.parametrize(("url", "code", "severity", "shows"), [
+    ("https://nspcc.org.uk@evil.example/", "CG310", "error", "opens evil.example"),
+    ("https://www.nspcc.org.uk:help@evil.example/x", "CG310", "error", "opens evil.example"),
+    ("https://3232235777/", "CG311", "error", "192.168.1.1"),
+    ("https://0xC0.0xA8.1.1/", "CG311", "error", "192.168.1.1"),
+    ("https://0300.0250.0.1/", "CG311", "error", "192.168.0.1"),
+    ("https://127.1/", "CG311", "error", "127.0.0.1"),
+    ("https://192.0.2.1/help", "CG312", "warning", "192.0.2.1"),
+    ("https://[2001:db8::1]/help", "CG312", "warning", "2001:db8::1"),
+    ("https://%6e%73%70%63%63.org.uk/", "CG313", "error", "opens nspcc.org.uk"),
+    ("https://www.nspcc.org.uk:8443/", "CG314", "warning", "port 8443 of www.nspcc.org.uk"),
+    ("https://www.nspcc.org.uk:99999/", "CG314", "error", "not a number from 0 to 65535"),
+    ("https://www.nspcc.org.uk:abc/", "CG314", "error", "not a number from 0 to 65535"),
+    ("https://nspcc.org.uk\\@evil.example/", "CG315", "error", "backslash"),
+    ("https://xn--80ak6aa92e.com/", "CG316", "warning", "'аррӏе.com'"),
+    ("https://[::1/", "CG307", "error", "cannot be read"),
+    ("https://1.2.3.4.5/", "CG307", "error", "not a valid site name"),
+    ("https://256.1.1.1/", "CG307", "error", "not a valid site name"),
+])
+def test_a_link_that_opens_another_site_says_which(url: str, code: str, severity: str,
+                                                   shows: str) -> None:
+    problems = check_links(spec({"hub": Link(url=url)}, qr="hub"))
+    assert only(problems) == (code, severity)
+    assert shows in problems[0].message
+    assert problems[0].path == ("links", "hub", "url")
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.nspcc.org.uk:443/help", "https://www.nspcc.org.uk/help#:8443",
+    "https://www.nspcc.org.uk/@campaign", "https://example.org/a?next=https://b.example@c",
+    "https://www.nspcc.org.uk./help", "https://1800respect.org.au/",
+])
+def test_ordinary_addresses_say_nothing(url: str) -> None:
+    assert check_links(spec({"hub": Link(url=url)}, qr="hub")) == []
+
+
+_hosts = st.one_of(
+    st.sampled_from(["www.nspcc.org.uk", "childline.org.uk", "example.org"]),
+    st.integers(0, 2**32 - 1).map(str),
+    st.integers(0, 2**32 - 1).map(hex),
+    st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t))),
+    st.text(st.sampled_from("abc.%0123456789xX"), min_size=1, max_size=12),
+)
+
+
+@given(userinfo=st.one_of(st.none(), st.text(st.characters(
+           min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="/?#@[]\\"),
+           min_size=1, max_size=15)),
+       host=_hosts, port=st.one_of(st.none(), st.integers(0, 99999).map(str),
+                                   st.text("0123456789ab", max_size=6)),
+       path=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=12))
+def test_any_address_is_judged_and_names_the_host_it_opens(
+        userinfo: str | None, host: str, port: str | None, path: str) -> None:
+    url = ("https://" + (f"{userinfo}@" if userinfo else "") + host
+           + (f":{port}" if port is not None else "") + "/" + path)
+    problems = check_links(spec({"hub": Link(url=url)}, qr="hub"))  # never raises
+    codes = {p.code for p in problems if p.severity == "error"}
+    if userinfo and "\\" not in url and not codes & {"CG303", "CG307"}:
+        assert "CG310" in codes, (url, problems)
+        opened = urlsplit(url).hostname
+        assert any(f"opens {opened}" in p.message for p in problems), (url, problems)
+    if host.isdigit() and not userinfo and "\\" not in url and not codes & {"CG303", "CG314"}:
+        dotted = ".".join(str(int(host) >> s & 255) for s in (24, 16, 8, 0))
+        assert any(dotted in p.message for p in problems), (url, problems)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardgen.errors import CardgenError
+from cardgen.errors import CardgenError, InputError
 from cardgen.input.model import CardSize
 from cardgen.layout.sheets import (
     SIZE_PRESETS,
@@ -391,3 +391,37 @@ def test_start_at_skips_used_slots() -> None:
     assert list(slots_from(4, 10)) == [3, 4, 5, 6, 7, 8, 9]
     with pytest.raises(CardgenError):
         slots_from(11, 10)
+
+
+def test_a_sheet_file_reports_every_error_at_once_where_it_is(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text(
+        '{\n  "page_w_mm": "wide",\n  "colls": 2,\n  "rows": 0,\n  "x0_mm": 1e308\n}\n')
+    with pytest.raises(InputError) as caught:
+        load_sheet("bad.json", tmp_path)
+    found = [(p.location.line, p.location.column, p.code) for p in caught.value.problems()
+             if p.location is not None]
+    assert found == [(2, 3, "CG504"), (3, 3, "CG504"), (4, 3, "CG504"), (5, 3, "CG504")]
+    messages = " ".join(p.message for p in caught.value.problems())
+    assert 'did you mean "cols"?' in messages and "must be at most 2000" in messages
+
+
+def test_a_yaml_sheet_file(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(
+        "page: A4\ncard_w_mm: 85\ncard_h_mm: 55\ncols: 2\nrows: 5\nx0_mm: 15\ny0_mm: 10\n"
+        "dx_mm: 95\ndy_mm: 55\n")
+    s = load_sheet("mine.yaml", tmp_path)
+    assert (s.page_w, s.page_h, s.per_sheet, s.x0, s.dy) == (210, 297, 10, 15, 55)
+
+
+@pytest.mark.parametrize(("offset", "back_offset", "edge"), [
+    ((500.0, 0.0), (0.0, 0.0), "right"), ((-16.0, 0.0), (0.0, 0.0), "left"),
+    ((0.0, 0.0), (0.0, 300.0), "bottom"), ((0.0, -14.0), (0.0, 0.0), "top"),
+])
+def test_offsets_that_move_cards_off_the_page_are_refused(
+        offset: tuple[float, float], back_offset: tuple[float, float], edge: str) -> None:
+    with pytest.raises(InputError) as caught:
+        plan_sheet(sheet("avery-c32011"), 85, 54, duplex="long-edge", offset=offset,
+                   back_offset=back_offset)
+    (problem,) = caught.value.problems()
+    assert problem.code == "CG540" and f"past the {edge} edge" in problem.message
+    assert problem.path == ("print", "back_offset" if back_offset != (0.0, 0.0) else "offset")

@@ -16,12 +16,29 @@ Problem codes (path ("links", id, "url") unless said otherwise):
 - CG306 warning: a non-ASCII (internationalised) host, shown with its punycode form.
 - CG307 error: a host that cannot be encoded for the internet (bad IDN, empty label).
 - CG308 error: a QR payload longer than `MAX_PAYLOAD` characters (path (face, "qr")).
+
+An address that reads as one site but opens another (each message shows the host the
+phone will really open, worked out as browsers do, WHATWG URL standard):
+
+- CG310 error: a user name before the host (`https://nspcc.org.uk@evil.example/` opens
+  evil.example).
+- CG311 error: a host written as a number other than the usual four (`https://3232235777/`,
+  `0x7f.1`, `0177.0.0.1`): the computer it opens is shown in dotted form.
+- CG312 warning: a host that is an IP address (`https://192.0.2.1/`, `https://[2001:db8::1]/`)
+  rather than a site name.
+- CG313 error: a host written with %-codes (`https://%6e%73pcc.org.uk/`).
+- CG314 warning: a port other than the usual one (`:8443`); error when it is not a port.
+- CG315 error: a backslash in the address (phones read it as '/').
+- CG316 warning: a host written in punycode (`xn--...`), shown with the letters phones show.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.resources
+import ipaddress
+import re
+import typing
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from cardgen.checks.phones import helpline_payload
@@ -51,6 +68,36 @@ def shortener_hosts() -> frozenset[str]:
 def _is_shortener(host: str) -> bool:
     host = host.lower().rstrip(".")
     return any(host == h or host.endswith("." + h) for h in shortener_hosts())
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One part of a numeric host as browsers read it: 0x... hex, 0... octal, else decimal."""
+    if re.fullmatch(r"0[xX][0-9a-fA-F]*", part):
+        return int(part[2:] or "0", 16)
+    if re.fullmatch(r"0[0-7]+", part):
+        return int(part, 8)
+    if re.fullmatch(r"[0-9]+", part):
+        return int(part)
+    return None
+
+
+def numeric_host(host: str) -> str | None:
+    """The IPv4 address a host written as numbers opens (`3232235777`, `0x7f.1`,
+    `192.168.0.1`), in dotted form; None for a site name. Raises ValueError for a host that
+    ends in a number but is no address (`1.2.3.4.5`, `999.1.1.1`): browsers refuse it."""
+    parts = host.rstrip(".").split(".") if host not in ("", ".") else []
+    if not parts or _ipv4_number(parts[-1]) is None:
+        return None
+    numbers = [_ipv4_number(part) for part in parts]
+    if len(parts) > 4 or any(n is None for n in numbers):
+        raise ValueError(host)
+    *head, last = [n for n in numbers if n is not None]
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(parts)):
+        raise ValueError(host)
+    value = last
+    for i, n in enumerate(head):
+        value += n * 256 ** (3 - i)
+    return str(ipaddress.IPv4Address(value))
 
 
 def _ascii_host(host: str) -> str:
@@ -192,7 +239,17 @@ def _check_url(lid: str, url: str) -> list[Problem]:
     if any(ch.isspace() for ch in url):
         add("CG303", f"the address '{url}' has spaces in it", "error",
             "remove the spaces (a space inside a web address is written %20)")
-    parts = urlsplit(url)
+    if "\\" in url:
+        add("CG315", f"the address '{url}' has a backslash in it: phones read it as '/', so "
+            "it may open another site or page than it seems to", "error",
+            "write the address with '/' only, as the browser's address bar shows it")
+        return problems
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed '[' of an IPv6 address
+        add("CG307", f"the address '{url}' cannot be read as a web address", "error",
+            "copy the address from the browser's address bar")
+        return problems
     scheme = parts.scheme.lower()
     if not scheme or (scheme not in ("http", "https") and not parts.netloc and "." in scheme):
         add("CG301", f"the address '{url}' does not start with https://", "error",
@@ -209,6 +266,8 @@ def _check_url(lid: str, url: str) -> list[Problem]:
     if not host:
         add("CG304", f"the address '{url}' has no host (site name)", "error",
             "write the full address, e.g. 'https://www.example.org/help'")
+        return problems
+    if not _host_opens_what_it_reads(url, parts, host, add):
         return problems
     if not host.isascii():
         try:
@@ -230,6 +289,68 @@ def _check_url(lid: str, url: str) -> list[Problem]:
             "working when the account or subscription behind them lapses, and printed cards "
             "live for years", "warning", "use the help page's own full address")
     return problems
+
+
+def _host_opens_what_it_reads(url: str, parts: SplitResult, host: str,
+                              add: typing.Callable[[str, str, Severity, str], None]) -> bool:
+    """Adds the problems of an address that reads as one site but opens another; False when
+    it is an error that leaves nothing more to check."""
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if at:
+        add("CG310", f"the address '{url}' reads as '{userinfo}' but opens {host}: "
+            "everything before '@' is a user name, not the site", "error",
+            f"write the address of the site itself, without '{userinfo}@' (check that "
+            f"{host} is the site you mean)")
+        return False
+    if "%" in host:
+        add("CG313", f"the site name in '{url}' is written with %-codes: it opens "
+            f"{unquote(host)}", "error", f"write the site name in plain letters: "
+            f"'{unquote(host)}'")
+        return False
+    try:
+        port = parts.port
+    except ValueError:
+        add("CG314", f"the address '{url}' has a port that is not a number from 0 to 65535 "
+            "after the site name", "error", "remove the ':' and what follows the site name")
+        return False
+    usual = 443 if parts.scheme.lower() == "https" else 80
+    if port is not None and port != usual:
+        add("CG314", f"the address '{url}' opens port {port} of {host}, not the usual "
+            "port of web pages: some networks (schools, workplaces) block it", "warning",
+            f"remove ':{port}' unless the site needs it")
+    if hostport.startswith("["):
+        add("CG312", f"the address '{url}' opens the computer at the IP address {host}, "
+            "not a named site: nobody can tell from the card whose it is", "warning",
+            "use the help page's own address with its site name")
+        return True
+    try:
+        numeric = numeric_host(host)
+    except ValueError:
+        add("CG307", f"the host '{host}' is not a valid site name or IP address", "error",
+            "copy the address from the browser's address bar")
+        return False
+    if numeric is not None and numeric != host.rstrip("."):
+        add("CG311", f"the host '{host}' in '{url}' is a number written unusually: phones "
+            f"open the computer at {numeric}", "error",
+            "use the help page's own address with its site name")
+        return False
+    if numeric is not None:
+        add("CG312", f"the address '{url}' opens the computer at the IP address {host}, "
+            "not a named site: nobody can tell from the card whose it is", "warning",
+            "use the help page's own address with its site name")
+        return True
+    labels = host.rstrip(".").split(".")
+    if any(label.startswith("xn--") for label in labels):
+        try:
+            shown = host.encode("ascii").decode("idna")
+        except UnicodeError:
+            add("CG307", f"the host '{host}' is not a valid site name", "error",
+                "copy the address from the browser's address bar")
+            return False
+        add("CG316", f"the host '{host}' is punycode: phones show it as '{shown}'. Letters "
+            "from other alphabets can imitate a well-known site", "warning",
+            "check it is the site you mean")
+    return True
 
 
 @functools.lru_cache(maxsize=1024)

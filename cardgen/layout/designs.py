@@ -42,6 +42,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from cardgen.errors import CardgenError
+from cardgen.input.merge import deep_merge
 from cardgen.input.model import Colours, Length
 
 Element = Literal["title", "text", "qr", "helplines", "write_in", "footer", "logo"]
@@ -320,16 +321,6 @@ def builtin_designs() -> list[Design]:
     return [load_design(name, Path.cwd()) for name in builtin_names()]
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def _bad(path: Path, why: str) -> CardgenError:
     return CardgenError(
         f"the design file {path} is not a valid design: {why}",
@@ -366,8 +357,8 @@ def _parse(path: Path) -> Design:
         faces: dict[str, FaceDesign] = {}
         for side in ("front", "back"):
             face_raw = dict(getattr(top, side))
-            styles = _merge(_merge(Styles().model_dump(), top.styles),
-                            face_raw.pop("styles", None) or {})
+            styles = deep_merge(deep_merge(Styles().model_dump(), top.styles),
+                                face_raw.pop("styles", None) or {})
             try:
                 faces[side] = FaceDesign.model_validate({**face_raw, "styles": styles})
             except ValidationError as exc:

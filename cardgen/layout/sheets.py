@@ -1,7 +1,7 @@
 """Where each card goes on a printed sheet: pure geometry in millimetres, no drawing.
 
-Sheet layouts are data (`templates/sheets/*.json`, or a user's own JSON file in the same
-format). There are three kinds of sheet:
+Sheet layouts are data (`templates/sheets/*.json`, or a user's own JSON or YAML file with
+the same fields, validated by `SheetFile`). There are three kinds of sheet:
 
 - card stock (`kind: grid` with a fixed `card_w_mm`/`card_h_mm`): pre-cut cards at the
   vendor's exact positions; the card must be the stock's size, either way round;
@@ -38,9 +38,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from cardgen.errors import CardgenError, Location
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cardgen.errors import CardgenError, InputError, Location, Problem
+from cardgen.input import yaml_source
 from cardgen.input.model import CardSize
 
 SheetKind = Literal["grid", "print-shop"]
@@ -156,133 +159,173 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
-class _Bad(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+#: The largest page a sheet file may give (mm): beyond A0, and PDF viewers' limits.
+MAX_PAGE_MM = 2000.0
+
+_Mm = Annotated[float, Field(allow_inf_nan=False)]
+_Count = Annotated[int, Field(ge=1, le=100)]
 
 
-def _number(data: Mapping[str, object], field: str, *, optional: bool = False,
-            positive: bool = False, minimum: float | None = None) -> float | None:
-    value = data.get(field)
-    if value is None:
-        if optional:
-            return None
-        raise _Bad(field, "is missing: give a number of millimetres")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _Bad(field, f"must be a number of millimetres, not {value!r}")
-    if positive and value <= 0:
-        raise _Bad(field, f"must be more than 0, not {value!r}")
-    if minimum is not None and value < minimum:
-        raise _Bad(field, f"must be at least {minimum:g}, not {value!r}")
-    return float(value)
+class SheetFile(BaseModel):
+    """A sheet file as written (`templates/sheets/*.json`, or a user's JSON or YAML file):
+    every field, its type and its range. What the fields must say together (a page size,
+    cards that fit the page and do not overlap) is checked by `_together`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = None
+    name: str | None = None
+    kind: Literal["grid", "print-shop"] = "grid"
+    vendor: str | None = None
+    notes: str | None = None
+    source: str | None = None
+    product_codes: list[str] | None = None
+    aliases: list[str] | None = None
+    page: str | None = None
+    page_w_mm: Annotated[_Mm, Field(gt=0, le=MAX_PAGE_MM)] | None = None
+    page_h_mm: Annotated[_Mm, Field(gt=0, le=MAX_PAGE_MM)] | None = None
+    card_w_mm: Annotated[_Mm, Field(gt=0, le=MAX_PAGE_MM)] | None = None
+    card_h_mm: Annotated[_Mm, Field(gt=0, le=MAX_PAGE_MM)] | None = None
+    corner_radius_mm: Annotated[_Mm, Field(ge=0, le=50)] | None = None
+    cols: _Count | None = None
+    rows: _Count | None = None
+    x0_mm: Annotated[_Mm, Field(ge=0, le=MAX_PAGE_MM)] | None = None
+    y0_mm: Annotated[_Mm, Field(ge=0, le=MAX_PAGE_MM)] | None = None
+    dx_mm: Annotated[_Mm, Field(gt=0, le=MAX_PAGE_MM)] | None = None
+    dy_mm: Annotated[_Mm, Field(gt=0, le=MAX_PAGE_MM)] | None = None
+    gutter_mm: Annotated[_Mm, Field(ge=0, le=MAX_PAGE_MM)] | None = None
+    margin_mm: Annotated[_Mm, Field(ge=0, le=MAX_PAGE_MM)] | None = None
 
 
-def _count(data: Mapping[str, object], field: str) -> int:
-    value = data.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise _Bad(field, f"must be a whole number from 1 to 100, not {value!r}")
-    return value
+@dataclass(frozen=True)
+class _Bad:
+    """One thing wrong in a sheet file: the field (a path into it), its code and words."""
+
+    path: tuple[str | int, ...]
+    message: str
+    code: str = "CG504"
 
 
-def _text(data: Mapping[str, object], field: str, default: str) -> str:
-    value = data.get(field, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise _Bad(field, f"must be text, not {value!r}")
-    return value
+_WORDS = {"greater_than": "more than", "greater_than_equal": "at least",
+          "less_than": "less than", "less_than_equal": "at most"}
 
 
-def _texts(data: Mapping[str, object], field: str) -> tuple[str, ...]:
-    value = data.get(field, [])
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _Bad(field, "must be a list of names, such as [\"5371\", \"5911\"]")
-    return tuple(value)
+def _field_words(error: Mapping[str, Any]) -> str:
+    """A pydantic error about one field of a sheet file, in words."""
+    kind, value, ctx = str(error["type"]), error.get("input"), error.get("ctx") or {}
+    field = str(error["loc"][0]) if error["loc"] else ""
+    shown = "nothing" if value is None else repr(value) if not isinstance(value, str) \
+        else f"'{value}'"
+    if kind == "missing":
+        return "is missing"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(field, list(SheetFile.model_fields), n=1)
+        return ("is not a field of a sheet file" + (f": did you mean \"{close[0]}\"?" if close
+                else f"; the fields are {', '.join(SheetFile.model_fields)}"))
+    if kind in _WORDS:
+        limit = next(iter(ctx.values()), "")
+        return f"must be {_WORDS[kind]} {limit:g}, not {shown}" if isinstance(
+            limit, int | float) else f"must be {_WORDS[kind]} {limit}, not {shown}"
+    if kind.startswith("int_"):
+        return f"must be a whole number from 1 to 100, not {shown}"
+    if kind.startswith("float_") or kind == "finite_number":
+        return f"must be a number of millimetres, not {shown}"
+    if kind == "literal_error":
+        return f"must be \"grid\" or \"print-shop\", not {shown}"
+    if kind == "list_type" or (kind == "string_type" and len(error["loc"]) > 1):
+        return "must be a list of names, such as [\"5371\", \"5911\"]"
+    if kind == "string_type":
+        return f"must be text, not {shown}"
+    return f"{error['msg']}, not {shown}"
 
 
-def _required(value: float | None) -> float:
-    assert value is not None  # _number(optional=False) never returns None
-    return value
-
-
-def _sheet_from_data(data: object, default_id: str) -> Sheet:
-    """A `Sheet` from parsed JSON, or `_Bad` naming the first wrong field."""
+def _sheet_from_data(data: object, default_id: str) -> tuple[Sheet | None, list[_Bad]]:
+    """A `Sheet` from a parsed sheet file, or every problem with it."""
     if not isinstance(data, dict):
-        raise _Bad("(top level)", "must be a JSON object of fields such as \"cols\": 2")
-    kind = data.get("kind", "grid")
-    if kind not in ("grid", "print-shop"):
-        raise _Bad("kind", f"must be \"grid\" or \"print-shop\", not {kind!r}")
-    sheet_id = _text(data, "id", default_id).strip() or default_id
-    page = data.get("page")
-    if page is not None and not isinstance(page, str):
-        raise _Bad("page", f"must be a page name such as \"A4\", not {page!r}")
+        return None, [_Bad((), "must be a JSON object of fields such as \"cols\": 2")]
+    try:
+        written = SheetFile.model_validate(data)
+    except ValidationError as exc:
+        return None, [_Bad(tuple(e["loc"]), _field_words(e)) for e in exc.errors()]
+    return _together(written, default_id)
+
+
+def _together(f: SheetFile, default_id: str) -> tuple[Sheet | None, list[_Bad]]:
+    """What the fields say together: a page size, and cards on the page, not overlapping."""
+    bad: list[_Bad] = []
+    sheet_id = (f.id or "").strip() or default_id
     common = {
-        "id": sheet_id,
-        "name": _text(data, "name", sheet_id),
-        "vendor": _text(data, "vendor", ""),
-        "notes": _text(data, "notes", ""),
-        "source": _text(data, "source", ""),
-        "product_codes": _texts(data, "product_codes"),
-        "aliases": _texts(data, "aliases"),
-        "page": page,
-        "corner_radius": _number(data, "corner_radius_mm", optional=True, minimum=0) or 0.0,
+        "id": sheet_id, "name": f.name or sheet_id, "vendor": f.vendor or "",
+        "notes": f.notes or "", "source": f.source or "",
+        "product_codes": tuple(f.product_codes or ()), "aliases": tuple(f.aliases or ()),
+        "page": f.page, "corner_radius": f.corner_radius_mm or 0.0,
     }
-    if kind == "print-shop":
+    if f.kind == "print-shop":
         return Sheet(kind="print-shop", page_w=0.0, page_h=0.0, card_w=None, card_h=None,
                      cols=1, rows=1, x0=None, y0=None, dx=None, dy=None, gutter=0.0,
-                     **common)  # type: ignore[arg-type]
-    page_w = _number(data, "page_w_mm", optional=True, positive=True)
-    page_h = _number(data, "page_h_mm", optional=True, positive=True)
+                     **common), []  # type: ignore[arg-type]
+    page_w, page_h = f.page_w_mm, f.page_h_mm
     if page_w is None or page_h is None:
-        known = PAGE_SIZES.get((page or "").lower())
+        known = PAGE_SIZES.get((f.page or "").lower())
         if known is None:
-            missing = "page_w_mm" if page_w is None else "page_h_mm"
-            raise _Bad(missing, "is missing: give the page size in millimetres "
-                       "(or \"page\": \"A4\" or \"Letter\")")
-        page_w, page_h = known
-    cols, rows = _count(data, "cols"), _count(data, "rows")
-    card_w = _number(data, "card_w_mm", optional=True, positive=True)
-    card_h = _number(data, "card_h_mm", optional=True, positive=True)
+            for field in ("page_w_mm", "page_h_mm"):
+                if getattr(f, field) is None:
+                    bad.append(_Bad((field,), "is missing: give the page size in millimetres "
+                                    "(or \"page\": \"A4\" or \"Letter\")"))
+        else:
+            page_w, page_h = known
+    for field in ("cols", "rows"):
+        if getattr(f, field) is None:
+            bad.append(_Bad((field,), "is missing: give a whole number from 1 to 100"))
+    card_w, card_h = f.card_w_mm, f.card_h_mm
     if (card_w is None) != (card_h is None):
-        raise _Bad("card_h_mm" if card_h is None else "card_w_mm",
-                   "must be given together with the other card size (or both null for "
-                   "plain paper)")
+        bad.append(_Bad(("card_h_mm" if card_h is None else "card_w_mm",),
+                        "must be given together with the other card size (or both null for "
+                        "plain paper)"))
+    if card_w is not None and card_h is not None and f.corner_radius_mm is not None \
+            and f.corner_radius_mm > min(card_w, card_h) / 2:
+        bad.append(_Bad(("corner_radius_mm",), f"({f.corner_radius_mm:g}) is more than half "
+                        f"the card's short side ({min(card_w, card_h):g} mm)", "CG541"))
+    if bad or page_w is None or page_h is None or f.cols is None or f.rows is None:
+        return None, bad
+    cols, rows = f.cols, f.rows
     if card_w is None or card_h is None:
-        gutter = _number(data, "gutter_mm", optional=True, minimum=0)
-        margin = _number(data, "margin_mm", optional=True, minimum=0)
         return Sheet(kind="grid", page_w=page_w, page_h=page_h, card_w=None, card_h=None,
                      cols=cols, rows=rows, x0=None, y0=None, dx=None, dy=None,
-                     gutter=6.0 if gutter is None else gutter,
-                     margin=10.0 if margin is None else margin, **common)  # type: ignore[arg-type]
-    x0 = _required(_number(data, "x0_mm", minimum=0))
-    y0 = _required(_number(data, "y0_mm", minimum=0))
-    dx = _number(data, "dx_mm", optional=cols == 1, positive=True)
-    dy = _number(data, "dy_mm", optional=rows == 1, positive=True)
-    dx = card_w if dx is None else dx
-    dy = card_h if dy is None else dy
+                     gutter=6.0 if f.gutter_mm is None else f.gutter_mm,
+                     margin=10.0 if f.margin_mm is None else f.margin_mm,
+                     **common), []  # type: ignore[arg-type]
+    for field, needed in (("x0_mm", True), ("y0_mm", True), ("dx_mm", cols > 1),
+                          ("dy_mm", rows > 1)):
+        if needed and getattr(f, field) is None:
+            bad.append(_Bad((field,), "is missing: give a number of millimetres"))
+    if bad or f.x0_mm is None or f.y0_mm is None:
+        return None, bad
+    x0, y0 = f.x0_mm, f.y0_mm
+    dx = card_w if f.dx_mm is None else f.dx_mm
+    dy = card_h if f.dy_mm is None else f.dy_mm
     if cols > 1 and dx < card_w - _EPS:
-        raise _Bad("dx_mm", f"({dx:g}) is less than the card width ({card_w:g}): "
-                   "the cards would overlap")
+        bad.append(_Bad(("dx_mm",), f"({dx:g}) is less than the card width ({card_w:g}): "
+                        "the cards would overlap", "CG541"))
     if rows > 1 and dy < card_h - _EPS:
-        raise _Bad("dy_mm", f"({dy:g}) is less than the card height ({card_h:g}): "
-                   "the cards would overlap")
+        bad.append(_Bad(("dy_mm",), f"({dy:g}) is less than the card height ({card_h:g}): "
+                        "the cards would overlap", "CG541"))
     right = x0 + (cols - 1) * dx + card_w
     bottom = y0 + (rows - 1) * dy + card_h
     if right > page_w + 0.01:
-        raise _Bad("cols", f"the last column ends at {right:g} mm, past the page's "
-                   f"width of {page_w:g} mm: check x0_mm, dx_mm, card_w_mm and cols")
+        bad.append(_Bad(("cols",), f"puts the last column's right edge at {right:g} mm, past "
+                        f"the page's width of {page_w:g} mm: check x0_mm, dx_mm, card_w_mm "
+                        "and cols", "CG541"))
     if bottom > page_h + 0.01:
-        raise _Bad("rows", f"the last row ends at {bottom:g} mm, past the page's "
-                   f"height of {page_h:g} mm: check y0_mm, dy_mm, card_h_mm and rows")
-    gutter = _number(data, "gutter_mm", optional=True, minimum=0)
+        bad.append(_Bad(("rows",), f"puts the last row's bottom edge at {bottom:g} mm, past "
+                        f"the page's height of {page_h:g} mm: check y0_mm, dy_mm, card_h_mm "
+                        "and rows", "CG541"))
+    if bad:
+        return None, bad
     return Sheet(kind="grid", page_w=page_w, page_h=page_h, card_w=card_w, card_h=card_h,
                  cols=cols, rows=rows, x0=x0, y0=y0, dx=dx, dy=dy,
-                 gutter=max(0.0, dx - card_w) if gutter is None else gutter,
-                 **common)  # type: ignore[arg-type]
+                 gutter=max(0.0, dx - card_w) if f.gutter_mm is None else f.gutter_mm,
+                 **common), []  # type: ignore[arg-type]
 
 
 @cache
@@ -293,10 +336,10 @@ def _builtin() -> tuple[Sheet, ...]:
         if not entry.name.endswith(".json"):
             continue
         data = json.loads(entry.read_text(encoding="utf-8"))
-        try:
-            found.append(_sheet_from_data(data, entry.name[:-5]))
-        except _Bad as bad:  # a broken built-in is a bug in cardgen, not the user's input
-            raise RuntimeError(f"built-in sheet {entry.name}: {bad.field} {bad.message}") from bad
+        sheet, bad = _sheet_from_data(data, entry.name[:-5])
+        if sheet is None:  # a broken built-in is a bug in cardgen, not the user's input
+            raise RuntimeError(f"built-in sheet {entry.name}: {bad}")
+        found.append(sheet)
     return tuple(found)
 
 
@@ -325,13 +368,14 @@ def _index() -> dict[str, Sheet]:
 
 
 def _looks_like_path(name: str) -> bool:
-    return name.lower().endswith(".json") or "/" in name or "\\" in name
+    return name.lower().endswith((".json", ".yaml", ".yml")) or "/" in name or "\\" in name
 
 
 def load_sheet(name_or_path: str, base_dir: Path) -> Sheet:
-    """A built-in sheet by id, alias or product code (any case), or a user's JSON sheet file
+    """A built-in sheet by id, alias or product code (any case), or a user's sheet file
     (relative to `base_dir`). Raises `CardgenError` CG501 for an unknown name or a missing
-    file, CG504 for a file that is not a valid sheet."""
+    file, and `InputError` with every problem of a file that is not a valid sheet (CG504
+    for a field, CG541 for cards that overlap or run off the page)."""
     name = name_or_path.strip()
     if not _looks_like_path(name):
         found = _index().get(_key(name))
@@ -369,29 +413,44 @@ def _unknown_sheet(name: str) -> CardgenError:
 
 
 def _load_file(path: Path, shown: str) -> Sheet:
+    """A user's sheet file, JSON or YAML. Every problem in it is raised at once (InputError),
+    each at its file:line:column."""
     where = Location(str(path))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CardgenError(f"cannot read sheet file '{shown}': {exc}", code="CG504",
                            location=where) from exc
-    except json.JSONDecodeError as exc:
-        raise CardgenError(
-            f"sheet file '{shown}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}",
-            code="CG504", location=Location(str(path), exc.lineno, exc.colno),
-            fix="compare it with a built-in sheet, e.g. templates/sheets/avery-c32011.json",
-        ) from exc
-    try:
-        return _sheet_from_data(data, path.stem)
-    except _Bad as bad:
-        raise CardgenError(
-            f"sheet file '{shown}': \"{bad.field}\" {bad.message}",
-            code="CG504", location=where,
-            fix=f"correct \"{bad.field}\" in {path.name}; fields are as in the built-in sheets "
-                "(page_w_mm, page_h_mm, card_w_mm, card_h_mm, cols, rows, x0_mm, y0_mm, dx_mm, "
-                "dy_mm)",
-        ) from bad
+    if path.suffix.lower() == ".json":
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CardgenError(
+                f"sheet file '{shown}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                f"column {exc.colno}",
+                code="CG504", location=Location(str(path), exc.lineno, exc.colno),
+                fix="compare it with a built-in sheet, e.g. templates/sheets/avery-c32011.json",
+            ) from exc
+        # JSON is YAML, read with the position of every field; a tab (whitespace in JSON,
+        # never inside its strings) is one character as a space is
+        text = text.replace("\t", " ")
+    data, index, problems = yaml_source.parse_yaml(text, str(path))
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    sheet, bad = _sheet_from_data(data, path.stem)
+    if sheet is not None:
+        return sheet
+    fix = (f"correct it in {path.name}; fields are as in the built-in sheets (page_w_mm, "
+           "page_h_mm, card_w_mm, card_h_mm, cols, rows, x0_mm, y0_mm, dx_mm, dy_mm)")
+    found: list[Problem] = []
+    for b in bad:
+        spot = index.get(b.path) or index.get(b.path[:1]) or index.get(())
+        at = spot.key if spot is not None and spot.key is not None else (
+            spot.at() if spot is not None else where)
+        field = ".".join(str(p) for p in b.path) or "(top level)"
+        found.append(Problem(b.code, f"sheet file '{shown}': \"{field}\" {b.message}",
+                             "error", fix, ("print", "sheet"), at))
+    raise InputError(found)
 
 
 # --- card sizes --------------------------------------------------------------------------
@@ -585,10 +644,36 @@ def plan_sheet(sheet: Sheet, card_w: float, card_h: float, *, duplex: str,
             x, y, w, h = flip_box(slot.box, axis, sheet.page_w, sheet.page_h)
             backs.append(_shift(Slot(slot.index, x, y, w, h,
                                      back_rotation(slot.rotation, axis)), back_shift))
-    return PageGeometry(
-        sheet.page_w, sheet.page_h, tuple(_shift(s, offset) for s in fronts), tuple(backs),
-        flip=axis,
-    )
+    shifted = tuple(_shift(s, offset) for s in fronts)
+    _on_the_page(sheet, shifted, "fronts", "print.offset", offset, ("print", "offset"))
+    both = (offset[0] + back_offset[0], offset[1] + back_offset[1])
+    _on_the_page(sheet, tuple(backs), "backs", "print.offset and print.back_offset together"
+                 if back_offset != (0.0, 0.0) else "print.offset", both,
+                 ("print", "back_offset" if back_offset != (0.0, 0.0) else "offset"))
+    return PageGeometry(sheet.page_w, sheet.page_h, shifted, tuple(backs), flip=axis)
+
+
+def _on_the_page(sheet: Sheet, slots: tuple[Slot, ...], which: str, named: str,
+                 offset: tuple[float, float], path: tuple[str, ...]) -> None:
+    """Raises CG540 (at print.offset or print.back_offset) when printer offsets move a card
+    off the page: a printer cannot print there, and the cut cards would be blank."""
+    if not slots:
+        return
+    edges = {
+        "left": -min(s.x for s in slots),
+        "top": -min(s.y for s in slots),
+        "right": max(s.x + s.width for s in slots) - sheet.page_w,
+        "bottom": max(s.y + s.height for s in slots) - sheet.page_h,
+    }
+    edge, past = max(edges.items(), key=lambda item: item[1])
+    if past <= 0.01:
+        return
+    raise InputError([Problem(
+        "CG540", f"with {named} at x {offset[0]:g} mm, y {offset[1]:g} mm, the {which} of "
+        f"the cards reach {past:.3g} mm past the {edge} edge of the "
+        f"{_fmt(sheet.page_w, sheet.page_h)} page of {sheet.id}", "error",
+        "an offset corrects where a printer puts the page by a few millimetres: measure it "
+        "with `cardgen calibrate`, or set it back to 0", path)])
 
 
 # --- crop marks and start slot -----------------------------------------------------------
