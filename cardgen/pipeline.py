@@ -42,6 +42,21 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
+class Source:
+    """A campaign document: the file at `path`, or (with `text`) YAML already in memory that
+    messages call `path`, whose files (logo, CSV, design, font) are relative to `base_dir`
+    (default: `path`'s folder)."""
+
+    path: Path
+    text: str | None = None
+    base_dir: Path | None = None
+
+
+def _source(path: Path | Source) -> Source:
+    return path if isinstance(path, Source) else Source(Path(path))
+
+
+@dataclass(frozen=True)
 class BuildOptions:
     """What the user asked for on the command line."""
 
@@ -88,11 +103,18 @@ class VariantReport:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build made: the files written (or, built in memory, each PDF's bytes by its
+    file name), the manifest, the warnings and the counts the summary line gives."""
+
     files: tuple[Path, ...]
     variants: tuple[VariantReport, ...]
     warnings: tuple[Problem, ...]
     pages: int
     verified_codes: int
+    documents: Mapping[str, bytes] = field(default_factory=dict)
+    manifest: bytes = b""
+    #: the files (by name) printed on both sides: each sheet a front page and a back page
+    double_sided: frozenset[str] = frozenset()
 
     @property
     def cards(self) -> int:
@@ -310,13 +332,15 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
+def _check(path: Path | Source, options: BuildOptions, progress: Progress | None = None,
            meanwhile: Callable[[], None] | None = None) -> _Checked:
     """Loads and lays out every variant; call within `_collector_spared`. `meanwhile` runs
     once worker processes have started encoding a batch's codes and laying out its cards:
     the first cards are not ready yet, so work done then costs no time."""
+    source = _source(path)
     loaded = config.load_campaign(
-        path, variants_csv=options.variants_csv, only_variants=options.only_variants)
+        source.path, variants_csv=options.variants_csv, only_variants=options.only_variants,
+        text=source.text, base_dir=source.base_dir)
     _settle()
     today = options.today or dt.date.today()
     collected = ProblemList(list(loaded.warnings))
@@ -354,7 +378,7 @@ def _check(path: Path, options: BuildOptions, progress: Progress | None = None,
     return _Checked(loaded, cards, items)
 
 
-def check_campaign(path: Path, options: BuildOptions | None = None) -> list[Problem]:
+def check_campaign(path: Path | Source, options: BuildOptions | None = None) -> list[Problem]:
     """Every error and warning, located; nothing is drawn or written. Raises InputError only
     when the file cannot be read as a campaign at all (then there is nothing else to check)."""
     with _collector_spared():
@@ -364,7 +388,7 @@ def check_campaign(path: Path, options: BuildOptions | None = None) -> list[Prob
     return sorted_problems(checked.problems)
 
 
-def prepare_cards(path: Path, options: BuildOptions | None = None
+def prepare_cards(path: Path | Source, options: BuildOptions | None = None
                   ) -> tuple[config.LoadedCampaign, list[PreparedCard], list[Problem]]:
     """Every variant laid out and checked, as `build_campaign` would print it, and the
     warnings; raises InputError when there are errors (for `preview`, which draws faces)."""
@@ -564,12 +588,20 @@ def _expectations(doc: _Document) -> list[QrExpectation]:
     return wanted
 
 
-def build_campaign(path: Path, options: BuildOptions | None = None,
+def build_campaign(path: Path | Source, options: BuildOptions | None = None,
                    progress: Progress | None = None) -> BuildResult:
     """Checks, renders, verifies and writes. Raises InputError (with every problem) when the
     input has errors, VerificationError when a QR code does not decode; writes nothing then."""
     with _collector_spared():
-        return _build(path, options or BuildOptions(), progress)
+        return _build(path, options or BuildOptions(), progress, in_memory=False)
+
+
+def build_in_memory(path: Path | Source, options: BuildOptions | None = None,
+                    progress: Progress | None = None) -> BuildResult:
+    """`build_campaign` without the files: the same checks, PDFs and verification, the PDFs
+    returned as bytes by file name (`documents`) with the manifest; nothing is written."""
+    with _collector_spared():
+        return _build(path, options or BuildOptions(), progress, in_memory=True)
 
 
 def _import_drawing() -> None:
@@ -578,7 +610,8 @@ def _import_drawing() -> None:
     from cardgen.pdf import verify  # noqa: F401
 
 
-def _build(path: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
+def _build(path: Path | Source, options: BuildOptions, progress: Progress | None, *,
+           in_memory: bool) -> BuildResult:
     checked = _check(path, options, progress, meanwhile=_import_drawing)
     _settle()  # the prepared cards too
     problems = ProblemList(checked.problems)
@@ -596,6 +629,9 @@ def _build(path: Path, options: BuildOptions, progress: Progress | None) -> Buil
         groups = [(f"{loaded.slug}/{c.variant.id}.pdf", [c]) for c in cards]
     else:
         groups = [(f"{loaded.slug}.pdf", list(cards))]
+    if in_memory:
+        return _render_verify_write(loaded, groups, options, problems, None, progress,
+                                    start_at=start_at, pack=pack)
     # Checked before drawing: a file that may not be replaced stops the run at once.
     _targets(options.output_dir, [name for name, _ in groups], not options.force)
     staging = _Staging(options.output_dir)
@@ -639,9 +675,11 @@ class _Staging:
 def _render_verify_write(
     loaded: config.LoadedCampaign,
     groups: Sequence[tuple[str, list[PreparedCard]]], options: BuildOptions,
-    problems: ProblemList, staging: _Staging, progress: Progress | None, *, start_at: int,
-    pack: bool,
+    problems: ProblemList, staging: _Staging | None, progress: Progress | None, *,
+    start_at: int, pack: bool,
 ) -> BuildResult:
+    """Draws, verifies and writes each file of `groups`; with no `staging`, nothing is
+    written and the PDFs come back as bytes."""
     from cardgen.pdf import draw, verify
 
     top = loaded.variants[0].spec
@@ -650,7 +688,8 @@ def _render_verify_write(
     total_pages = 0
     verified = 0
     wanted_by_file: list[list[QrExpectation]] = []
-    pdfs: list[Path] = []
+    pdfs: list[Path | bytes] = []
+    double_sided: set[str] = set()
     for number, (name, group) in enumerate(groups):
         doc = _Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
@@ -662,16 +701,23 @@ def _render_verify_write(
             progress("render", number, len(groups))
         first = group[0]
         fonts = measure.load_font_family(first.variant.spec.card.font, loaded.base_dir)
-        # Written straight to its temporary file, page by page: memory does not grow with
-        # the number of sheets.
-        pdf = staging.part(name)
+        spec = first.variant.spec
+        colour_mode = printshop.colour_mode(spec)
+        bleed = spec.print.bleed if first.sheet.kind == "print-shop" else 0.0
+        pdf: Path | bytes
         try:
-            draw.render_to_file(
-                pdf, doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
-                colour_mode=printshop.colour_mode(first.variant.spec),
-                bleed=first.variant.spec.print.bleed if first.sheet.kind == "print-shop"
-                else 0.0,
-                duplex=first.variant.spec.print.duplex)
+            if staging is None:
+                pdf = draw.render_document(
+                    doc.pages, doc.faces, title=top.campaign, furniture_font=fonts.regular,
+                    colour_mode=colour_mode, bleed=bleed, duplex=spec.print.duplex)
+            else:
+                # Written straight to its temporary file, page by page: memory does not
+                # grow with the number of sheets.
+                pdf = staging.part(name)
+                draw.render_to_file(
+                    pdf, doc.pages, doc.faces, title=top.campaign,
+                    furniture_font=fonts.regular, colour_mode=colour_mode, bleed=bleed,
+                    duplex=spec.print.duplex)
         except OSError as exc:
             raise OutputError(f"could not write to {options.output_dir}: "
                               f"{exc.strerror or exc}",
@@ -682,6 +728,8 @@ def _render_verify_write(
         outputs[name] = pdf
         reports.extend(doc.reports)
         total_pages += len(doc.pages)
+        if doc.double_sided:
+            double_sided.add(name)
     if progress:
         progress("render", len(groups), len(groups))
     to_verify = sum(len(w) for w in wanted_by_file)
@@ -696,10 +744,15 @@ def _render_verify_write(
 
         verify.verify_pdf(pdf, wanted, progress=verify_progress)
         verified += len(wanted)
-    outputs[f"{loaded.slug}.manifest.csv"] = manifest_csv(reports).encode("utf-8")
+    manifest = manifest_csv(reports).encode("utf-8")
+    if staging is None:
+        documents = {name: pdf for name, pdf in outputs.items() if isinstance(pdf, bytes)}
+        return BuildResult((), tuple(reports), tuple(problems.warnings), total_pages,
+                           verified, documents, manifest, frozenset(double_sided))
+    outputs[f"{loaded.slug}.manifest.csv"] = manifest
     files = write_atomically(options.output_dir, outputs, protect=not options.force)
     return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
-                       verified)
+                       verified, {}, manifest, frozenset(double_sided))
 
 
 def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:
