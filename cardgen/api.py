@@ -231,7 +231,7 @@ class Session:
             pictures = face_images(made, options, dpi=dpi or 150)
         paths: tuple[Path, ...] = ()
         if output_dir is not None:
-            from cardgen.pipeline import write_atomically
+            from cardgen.output import write_atomically
 
             paths = tuple(write_atomically(Path(output_dir), {
                 f"preview/{name}": png for name, png in pictures.images.items()}))

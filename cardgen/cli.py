@@ -246,7 +246,7 @@ def list_designs(contact_sheet: bool, output_dir: Path) -> None:
 
     click.echo(catalog.format_table(_run(catalog.designs_table)))
     if contact_sheet:
-        from cardgen.pipeline import write_atomically
+        from cardgen.output import write_atomically
 
         png = _run(catalog.designs_contact_sheet)
         for path in _run(lambda: write_atomically(output_dir, {"designs.png": png})):

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.errors import CardgenError, Problem
+from cardgen.layout.pages import PreparedCard
 from cardgen.layout.placed import FaceLayout, PagePlan, Placement
-from cardgen.pipeline import BuildOptions, PreparedCard, Source, build_in_memory, prepare_cards
+from cardgen.pipeline import BuildOptions, Source, build_in_memory, prepare_cards
 
 MIN_DPI = 36
 MAX_DPI = 1200
@@ -128,7 +129,7 @@ def sheet_images(source: Path | Source, options: BuildOptions, *, dpi: int = 100
 
 
 def _write(output_dir: Path, result: PreviewResult) -> PreviewResult:
-    from cardgen.pipeline import write_atomically
+    from cardgen.output import write_atomically
 
     files = write_atomically(output_dir, {f"preview/{name}": png
                                           for name, png in result.images.items()})
