@@ -139,6 +139,13 @@ class Session:
     on every keystroke answers fast. The module functions `check`, `build` and `preview`
     each use a fresh session. A session is not safe to share between threads."""
 
+    def __init__(self) -> None:
+        from cardgen.layout.fitcache import LayoutCache
+
+        # Faces and fitted text by everything they depend on (the words, the design, the
+        # fonts, the sizes), so a changed campaign never gets a stale face; bounded.
+        self._cache = LayoutCache()
+
     def check(self, source: CampaignSource, *, base_dir: Path | str | None = None,
               strict: bool = False, variants_csv: Path | str | None = None
               ) -> list[Problem]:
@@ -149,7 +156,8 @@ class Session:
 
         try:
             return check_campaign(_source(source, base_dir),
-                                  _options(strict=strict, variants_csv=variants_csv))
+                                  _options(strict=strict, variants_csv=variants_csv),
+                                  cache=self._cache)
         except CardgenError as error:
             problems = error.problems()
             return sorted_problems(p.as_error() if strict else p for p in problems)
@@ -174,9 +182,9 @@ class Session:
                               else {}))
         made = _source(source, base_dir)
         if output_dir is None:
-            built = build_in_memory(made, options, progress)
+            built = build_in_memory(made, options, progress, cache=self._cache)
         else:
-            built = build_campaign(made, options, progress)
+            built = build_campaign(made, options, progress, cache=self._cache)
         pdfs = dict(built.documents)
         whole = None if split or output_dir is not None else next(iter(pdfs.values()), None)
         return BuildResult(
@@ -199,11 +207,12 @@ class Session:
         wanted = (variant,) if variant is not None else ()
         if side in ("sheet", "sheet-back"):
             pictures = sheet_images(made, _options(variants=wanted), dpi=dpi,
-                                    split=variant is not None)
+                                    split=variant is not None, cache=self._cache)
             name = "sheet-front" if side == "sheet" else "sheet-back"
         else:
             pictures = face_images(made, _options(variants=wanted), dpi=dpi,
-                                   sides=(side,), first_only=variant is None)
+                                   sides=(side,), first_only=variant is None,
+                                   cache=self._cache)
             name = side
         for key, png in pictures.images.items():
             if key.endswith(f"-{name}.png"):
@@ -226,9 +235,9 @@ class Session:
         made = _source(source, base_dir)
         options = _options(variants=variants, variants_csv=variants_csv)
         if sheet:
-            pictures = sheet_images(made, options, dpi=dpi or 100)
+            pictures = sheet_images(made, options, dpi=dpi or 100, cache=self._cache)
         else:
-            pictures = face_images(made, options, dpi=dpi or 150)
+            pictures = face_images(made, options, dpi=dpi or 150, cache=self._cache)
         paths: tuple[Path, ...] = ()
         if output_dir is not None:
             from cardgen.output import write_atomically

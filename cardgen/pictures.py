@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.errors import CardgenError, Problem
+from cardgen.layout.fitcache import LayoutCache
 from cardgen.layout.pages import PreparedCard
 from cardgen.layout.placed import FaceLayout, PagePlan, Placement
 from cardgen.pipeline import BuildOptions, Source, build_in_memory, prepare_cards
@@ -83,13 +84,13 @@ def png_bytes(pdf: bytes, page_index: int, dpi: int) -> bytes:
 
 
 def face_images(source: Path | Source, options: BuildOptions, *, dpi: int = 150,
-                sides: tuple[str, ...] = ("front", "back"), first_only: bool = False
-                ) -> PreviewResult:
+                sides: tuple[str, ...] = ("front", "back"), first_only: bool = False,
+                cache: LayoutCache | None = None) -> PreviewResult:
     """`<variant>-front.png` (and `-back.png`) for each variant `options` asks for (all by
     default; only the first with `first_only`), in memory. Raises InputError when the file
     has errors."""
     check_dpi(dpi)
-    loaded, cards, problems = prepare_cards(source, options)
+    loaded, cards, problems = prepare_cards(source, options, cache=cache)
     images: dict[str, bytes] = {}
     for card in cards:
         pdf, drawn = face_pdf(card, loaded.base_dir)
@@ -104,14 +105,15 @@ def face_images(source: Path | Source, options: BuildOptions, *, dpi: int = 150,
 
 
 def sheet_images(source: Path | Source, options: BuildOptions, *, dpi: int = 100,
-                 split: bool = True) -> PreviewResult:
+                 split: bool = True, cache: LayoutCache | None = None) -> PreviewResult:
     """`<variant>-sheet-front.png` (and `-sheet-back.png`): the first sheet of each variant
     exactly as `build` prints it, built and verified in memory. Not `split`, the whole
     campaign's first sheet instead, named `<campaign>-sheet-front.png`."""
     check_dpi(dpi)
     built = build_in_memory(source, BuildOptions(
         split=split, strict=options.strict, only_variants=options.only_variants,
-        variants_csv=options.variants_csv, start_at=options.start_at, today=options.today))
+        variants_csv=options.variants_csv, start_at=options.start_at, today=options.today),
+        cache=cache)
     images: dict[str, bytes] = {}
     for report in built.variants:
         pdf = built.documents[report.file]

@@ -21,6 +21,7 @@ from cardgen import preparing
 from cardgen.errors import InputError, OutputError, Problem, ProblemList
 from cardgen.input import config, limits
 from cardgen.layout import printshop
+from cardgen.layout.fitcache import LayoutCache
 from cardgen.layout.pages import (
     Document,
     PreparedCard,
@@ -101,7 +102,8 @@ class _Checked:
 
 
 def _check(path: Path | Source, options: BuildOptions, progress: Progress | None = None,
-           meanwhile: Callable[[], None] | None = None) -> _Checked:
+           meanwhile: Callable[[], None] | None = None, cache: LayoutCache | None = None
+           ) -> _Checked:
     """Loads and lays out every variant; call within `_collector_spared`. `meanwhile` runs
     once worker processes have started encoding a batch's codes and laying out its cards:
     the first cards are not ready yet, so work done then costs no time."""
@@ -116,7 +118,8 @@ def _check(path: Path | Source, options: BuildOptions, progress: Progress | None
     if too_many is not None:
         raise InputError([*collected.items, too_many])
     cards: list[PreparedCard] = []
-    job = preparing.Preparation(loaded, options.today or dt.date.today(), options.start_at)
+    job = preparing.Preparation(loaded, options.today or dt.date.today(), options.start_at,
+                                cache if cache is not None else LayoutCache())
     with preparing.prepared_cards(job, meanwhile) as prepared:
         for number, variant in enumerate(loaded.variants):
             if progress:
@@ -136,22 +139,25 @@ def _check(path: Path | Source, options: BuildOptions, progress: Progress | None
     return _Checked(loaded, cards, items)
 
 
-def check_campaign(path: Path | Source, options: BuildOptions | None = None) -> list[Problem]:
+def check_campaign(path: Path | Source, options: BuildOptions | None = None, *,
+                   cache: LayoutCache | None = None) -> list[Problem]:
     """Every error and warning, located; nothing is drawn or written. Raises InputError only
-    when the file cannot be read as a campaign at all (then there is nothing else to check)."""
+    when the file cannot be read as a campaign at all (then there is nothing else to check).
+    With a `cache` (a session's), faces laid out before are not laid out again."""
     with preparing.collector_spared():
-        checked = _check(path, options or BuildOptions())
+        checked = _check(path, options or BuildOptions(), cache=cache)
     from cardgen.errors import sorted_problems
 
     return sorted_problems(checked.problems)
 
 
-def prepare_cards(path: Path | Source, options: BuildOptions | None = None
+def prepare_cards(path: Path | Source, options: BuildOptions | None = None, *,
+                  cache: LayoutCache | None = None
                   ) -> tuple[config.LoadedCampaign, list[PreparedCard], list[Problem]]:
     """Every variant laid out and checked, as `build_campaign` would print it, and the
     warnings; raises InputError when there are errors (for `preview`, which draws faces)."""
     with preparing.collector_spared():
-        checked = _check(path, options or BuildOptions())
+        checked = _check(path, options or BuildOptions(), cache=cache)
     ProblemList(checked.problems).raise_if_errors()
     return checked.loaded, checked.cards, checked.problems
 
@@ -175,19 +181,22 @@ def _expectations(doc: Document) -> list[QrExpectation]:
 
 
 def build_campaign(path: Path | Source, options: BuildOptions | None = None,
-                   progress: Progress | None = None) -> BuildResult:
+                   progress: Progress | None = None, *,
+                   cache: LayoutCache | None = None) -> BuildResult:
     """Checks, renders, verifies and writes. Raises InputError (with every problem) when the
     input has errors, VerificationError when a QR code does not decode; writes nothing then."""
     with preparing.collector_spared():
-        return _build(path, options or BuildOptions(), progress, in_memory=False)
+        return _build(path, options or BuildOptions(), progress, in_memory=False,
+                      cache=cache)
 
 
 def build_in_memory(path: Path | Source, options: BuildOptions | None = None,
-                    progress: Progress | None = None) -> BuildResult:
+                    progress: Progress | None = None, *,
+                    cache: LayoutCache | None = None) -> BuildResult:
     """`build_campaign` without the files: the same checks, PDFs and verification, the PDFs
     returned as bytes by file name (`documents`) with the manifest; nothing is written."""
     with preparing.collector_spared():
-        return _build(path, options or BuildOptions(), progress, in_memory=True)
+        return _build(path, options or BuildOptions(), progress, in_memory=True, cache=cache)
 
 
 def _import_drawing() -> None:
@@ -197,8 +206,8 @@ def _import_drawing() -> None:
 
 
 def _build(path: Path | Source, options: BuildOptions, progress: Progress | None, *,
-           in_memory: bool) -> BuildResult:
-    checked = _check(path, options, progress, meanwhile=_import_drawing)
+           in_memory: bool, cache: LayoutCache | None) -> BuildResult:
+    checked = _check(path, options, progress, meanwhile=_import_drawing, cache=cache)
     preparing.settle()  # the prepared cards too
     problems = ProblemList(checked.problems)
     if options.split:

@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import gc
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from cardgen import workers as forked
@@ -25,6 +25,7 @@ from cardgen.input import config
 from cardgen.input.model import CardSpec, Variant
 from cardgen.layout import designs, printshop, sheets
 from cardgen.layout import face as layout
+from cardgen.layout.fitcache import LayoutCache
 from cardgen.layout.pages import PreparedCard, Side
 from cardgen.layout.placed import FaceLayout
 from cardgen.text import measure
@@ -37,6 +38,8 @@ class Preparation:
     loaded: config.LoadedCampaign
     today: dt.date
     start_at: int | None
+    #: what this build (or session) has laid out before; forked workers each get a copy
+    cache: LayoutCache = field(default_factory=LayoutCache)
 
 
 def _problem_from_error(error: CardgenError, path: tuple[str | int, ...]) -> list[Problem]:
@@ -110,7 +113,7 @@ def prepare_card(variant: Variant, job: Preparation
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(
             spec, side, design=design, fonts=fonts, card_w=card_w, card_h=card_h,
-            qr_payload=payload, base_dir=base)
+            qr_payload=payload, base_dir=base, cache=job.cache)
         problems += face_problems
         if face_layout is not None:
             faces[side] = face_layout
