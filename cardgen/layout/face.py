@@ -31,6 +31,8 @@ from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio
 from cardgen.layout.designs import (
+    FACE_FIELDS,
+    TEXT_ELEMENTS,
     Block,
     Design,
     FaceDesign,
@@ -368,7 +370,7 @@ def _write_in_slots(env: _Env, width: float, scale: float, span: Span | None = N
     return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
 
 
-_TEXT_ELEMENTS = frozenset({"title", "text", "footer", "write_in"})
+_TEXT_ELEMENTS = frozenset(TEXT_ELEMENTS)
 
 
 def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
@@ -719,7 +721,7 @@ def _styles_used(env: _Env, blocks: list[Block]) -> list[TextStyle]:
     for name in names:
         if name == "helplines":
             used += [st.helpline_name, st.helpline_number, st.helpline_hours]
-        elif name in ("title", "text", "write_in", "footer"):
+        elif name in TEXT_ELEMENTS:
             used.append(st.text_style(name))
     return used
 
@@ -807,7 +809,7 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
     """(field, path, text, style) of everything this face prints."""
     out: list[tuple[str, DocPath, str, TextStyle]] = []
     st = env.styles
-    for name in ("title", "text", "write_in", "footer"):
+    for name in TEXT_ELEMENTS:
         text = _face_text(env.face, name)
         if text is not None and name in names:
             out.append((f"{env.side}.{name}", (env.side, name), text, st.text_style(name)))
@@ -1034,7 +1036,7 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
                    (side, design.name, _stamp(design.source), fonts, colours.ink,
                     colours.accent, spec.language)))
 
-    for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
+    for name in FACE_FIELDS:
         given = getattr(face, name) is not None
         if given and not face_design.places(name, orientation):
             problems.append(Problem(
