@@ -198,7 +198,8 @@ class Session:
                 base_dir: Path | str | None = None) -> bytes:
         """A PNG of one face (`front`, `back`) of one variant (the first when None), drawn
         by the code that prints, its QR codes decoded back first; or of the first printed
-        sheet (`sheet`, and its back `sheet-back`) of that variant as `build` makes it.
+        sheet (`sheet`, and its back `sheet-back`) of that variant as `build` makes it
+        (with no `variant`, of the whole campaign, which is then built in memory).
         Raises `CardgenError` as `build` does, and CG950 for a side the card does not
         have."""
         from cardgen.pictures import face_images, sheet_images

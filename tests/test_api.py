@@ -64,6 +64,7 @@ def test_build_from_a_dict_returns_pdf_bytes_whose_codes_decode(tmp_path: Path) 
     assert (result.cards, result.sheets, result.pages) == (10, 1, 2)
 
 
+@pytest.mark.slow
 def test_build_from_python_c_as_the_readme_says() -> None:
     script = ("import cardgen; r = cardgen.build({'campaign': 'C', 'front': {'qr': 'c'}, "
               "'helplines': {'c': {'name': 'Childline', 'phone': '0800 1111'}}}); "

@@ -187,6 +187,7 @@ def test_wrap_keeps_lines_within_width_and_rtl_lines_share_direction(atkinson: P
 _WORDS = ["help", "free", "call", "مجاناً", "اتصل", "ফোন", "করো", "ਗੱਲ", "કરો", "now", "24/7"]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), max_size=8),
        st.lists(st.sampled_from(_WORDS), max_size=8),
