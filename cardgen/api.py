@@ -135,17 +135,18 @@ def _rows(manifest: bytes) -> tuple[dict[str, str], ...]:
 
 class Session:
     """Checks, builds and previews that share the faces and fitted text they have laid out
-    before (a bounded `LayoutCache`; fonts and designs are loaded once a process anyway),
+    before and the campaign text they have read (bounded; fonts and designs are loaded once
+    a process anyway),
     so that a studio calling `check` and `preview` on every keystroke answers fast. The
     module functions `check`, `build` and `preview` each use a fresh session. A session is
     not safe to share between threads."""
 
     def __init__(self) -> None:
-        from cardgen.layout.fitcache import LayoutCache
+        from cardgen.pipeline import Caches
 
         # Faces and fitted text by everything they depend on (the words, the design, the
         # fonts, the sizes), so a changed campaign never gets a stale face; bounded.
-        self._cache = LayoutCache()
+        self._cache = Caches()
 
     def check(self, source: CampaignSource, *, base_dir: Path | str | None = None,
               strict: bool = False, variants_csv: Path | str | None = None

@@ -179,3 +179,35 @@ def test_a_session_answers_repeated_checks_alike() -> None:
     again = session.check(YAML.replace("Need to talk?", "Need to talk now?"))
     assert first == again == []
     assert session.preview(YAML, dpi=72) == cardgen.preview(YAML, dpi=72)
+
+
+def test_a_session_reads_the_same_text_once_and_sees_a_changed_csv(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cardgen.input import config
+
+    reads: list[str] = []
+    real = config.load_campaign
+
+    def counted(path: Path, **kwargs: Any) -> Any:
+        reads.append(str(path))
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(config, "load_campaign", counted)
+    session = cardgen.Session()
+    assert session.check(YAML) == []
+    session.preview(YAML, dpi=72)
+    assert reads == ["<string>"]  # checked, then previewed: read once
+    session.check(YAML.replace("Need to talk?", "Need to talk now?"))
+    assert len(reads) == 2  # another text is read again
+    # A text naming a CSV is read every time: the file may have changed in between.
+    shutil.copy(EXAMPLES / "schools.csv", tmp_path / "schools.csv")
+    text = (EXAMPLES / "schools-batch.yaml").read_text(encoding="utf-8")
+    first = session.build(text, base_dir=tmp_path, variants=["oakfield-primary"])
+    csv_file = tmp_path / "schools.csv"
+    csv_file.write_text(csv_file.read_text(encoding="utf-8").replace(
+        "Ms Patel", "Mr Patel"), encoding="utf-8")
+    again = session.build(text, base_dir=tmp_path, variants=["oakfield-primary"])
+    assert len(reads) == 4
+    assert first.manifest[0]["helplines.dsl.name"].startswith("Ms Patel")
+    assert again.manifest[0]["helplines.dsl.name"].startswith("Mr Patel")
+    assert again.pdf != first.pdf
