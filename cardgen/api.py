@@ -161,8 +161,9 @@ class Session:
                                   _options(strict=strict, variants_csv=variants_csv),
                                   cache=self._cache)
         except CardgenError as error:
-            problems = error.problems()
-            return sorted_problems(p.as_error() if strict else p for p in problems)
+            # A document that cannot be read as a campaign: its problems as they were found
+            # (with `strict` too: there are errors already).
+            return sorted_problems(error.problems())
 
     def build(self, source: CampaignSource, output_dir: Path | str | None = None, *,
               base_dir: Path | str | None = None, variants: Sequence[str] | None = None,
