@@ -372,7 +372,6 @@ def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:
     return found
 
 
-
 __all__ = [
     "BuildOptions",
     "BuildResult",
