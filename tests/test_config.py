@@ -214,7 +214,7 @@ def swap(old: str, new: str) -> Edit:
          None),
         (add("region: England\n"), "CG122", (8, 9), "region", "two-letter country code"),
         (add("helplines:\n  nspcc:\n    name: NSPCC\n"), "CG122", (9, 3),
-         "needs at least one of phone, sms or whatsapp", "add a 'phone:'"),
+         "needs at least one of phone, sms, whatsapp, email or chat", "add a 'phone:'"),
         (add("helplines:\n  nspcc:\n    name: NSPCC\n    phone: 1\n    verified_on: 2026-13-40\n"),
          "CG122", (12, 18), "expected a date (YYYY-MM-DD)", None),
         (swap("  hub:", "  my hub:"), "CG122", (6, 3), "'my hub' is not allowed", "an id uses"),
