@@ -74,7 +74,8 @@ def sheets_table() -> Table:
 # --- the designs contact sheet -----------------------------------------------------------
 
 
-def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
+def _design_faces(design: str, dpi: int, scratch: Path, orientation: str = "portrait"
+                  ) -> list[bytes]:
     """The starter card in `design`: PNG bytes of its front, then its back."""
     from cardgen.input.starter import starter_text
     from cardgen.pdf.verify import render_page_png
@@ -82,20 +83,28 @@ def _design_faces(design: str, dpi: int, scratch: Path) -> list[bytes]:
     from cardgen.pipeline import prepare_cards
 
     source = scratch / f"{design}.yaml"
-    source.write_text(starter_text().replace("design: discreet", f"design: {design}", 1),
-                      encoding="utf-8")
+    text = starter_text().replace("design: discreet", f"design: {design}", 1)
+    if orientation != "portrait":
+        text = text.replace("size: phone-case", f"size: phone-case\n  orientation: {orientation}",
+                            1)
+    source.write_text(text, encoding="utf-8")
     loaded, cards, _ = prepare_cards(source)
     pdf, sides = face_pdf(cards[0], loaded.base_dir)
     pngs = []
     for index in range(len(sides)):
-        target = scratch / f"{design}-{index}.png"
+        target = scratch / f"{design}-{orientation}-{index}.png"
         render_page_png(pdf, index, dpi, target)
         pngs.append(target.read_bytes())
     return pngs
 
 
-def designs_contact_sheet(dpi: int = 100) -> bytes:
-    """One PNG: each built-in design (a column) with the starter card's front and back."""
+#: Designs side by side in one row of the contact sheet.
+DESIGNS_A_ROW = 6
+
+
+def designs_contact_sheet(dpi: int = 100, orientation: str = "portrait") -> bytes:
+    """One PNG: each built-in design (a column) with the starter card's front and back, in
+    rows of `DESIGNS_A_ROW` designs (three for landscape cards)."""
     from PIL import Image, ImageDraw, ImageFont
 
     from cardgen.layout.designs import builtin_names
@@ -105,18 +114,24 @@ def designs_contact_sheet(dpi: int = 100) -> bytes:
     pad, label_h = 24, 40
     with tempfile.TemporaryDirectory(prefix="cardgen-designs-") as folder:
         faces = {name: [Image.open(io.BytesIO(b)).convert("RGB")
-                        for b in _design_faces(name, dpi, Path(folder))] for name in names}
+                        for b in _design_faces(name, dpi, Path(folder), orientation)]
+                 for name in names}
     cell_w = max(im.width for ims in faces.values() for im in ims)
     cell_h = max(im.height for ims in faces.values() for im in ims)
-    sheet = Image.new("RGB", (pad + len(names) * (cell_w + pad),
-                              label_h + pad + 2 * (cell_h + pad)), "#e9e7ee")
+    # Rows of at most six designs, so the picture stays readable on a page.
+    per_row = min(len(names), DESIGNS_A_ROW if orientation == "portrait" else
+                  DESIGNS_A_ROW // 2)
+    band_h = label_h + pad + 2 * (cell_h + pad)
+    rows = -(-len(names) // per_row)
+    sheet = Image.new("RGB", (pad + per_row * (cell_w + pad), rows * band_h), "#e9e7ee")
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.truetype(str(builtin_fonts()[0].bold.path), 22)
-    for column, name in enumerate(names):
-        x = pad + column * (cell_w + pad)
-        draw.text((x, pad // 2), name, fill="#1d1d1b", font=font)
+    for index, name in enumerate(names):
+        x = pad + (index % per_row) * (cell_w + pad)
+        top = (index // per_row) * band_h
+        draw.text((x, top + pad // 2), name, fill="#1d1d1b", font=font)
         for row, image in enumerate(faces[name]):
-            y = label_h + pad + row * (cell_h + pad)
+            y = top + label_h + pad + row * (cell_h + pad)
             draw.rectangle((x - 1, y - 1, x + image.width, y + image.height), outline="#9a96a3")
             sheet.paste(image, (x, y))
     out = io.BytesIO()

@@ -30,6 +30,11 @@ def _echo_problems(problems: list[Problem]) -> None:
         click.secho(str(problem), err=True, fg=colour)
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 card', '2 cards', '0 cards': a count and its noun, singular only for one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _run(action: Callable[[], T], *, writes: bool = True) -> T:
     """Runs a core call; a CardgenError is printed as located problems and exits with 1."""
     try:
@@ -40,8 +45,7 @@ def _run(action: Callable[[], T], *, writes: bool = True) -> T:
         errors = sum(1 for p in problems if p.severity == "error")
         warnings = len(problems) - errors
         click.secho(
-            f"{errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}"
+            f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
             + (": nothing was written." if writes else "."),
             err=True, fg="red",
         )
@@ -87,11 +91,10 @@ def _summary(result: BuildResult, output_dir: Path) -> None:
     variants = len(result.manifest)
     surplus = sum(int(row["surplus"]) for row in result.manifest)
     click.echo(
-        f"{variants} variant{'s' if variants != 1 else ''}, "
-        f"{result.cards} cards on {result.sheets} sheet{'s' if result.sheets != 1 else ''} "
-        f"({result.pages} pages), {surplus} surplus; "
-        f"{result.codes_verified} QR code{'s' if result.codes_verified != 1 else ''} "
-        "verified by decoding."
+        f"{counted(variants, 'variant')}, {counted(result.cards, 'card')} on "
+        f"{counted(result.sheets, 'sheet')} ({counted(result.pages, 'page')}), "
+        f"{surplus} surplus; {counted(result.codes_verified, 'QR code')} verified by "
+        "decoding."
     )
     files = list(result.paths)
     if len(files) <= 5:
@@ -100,7 +103,7 @@ def _summary(result: BuildResult, output_dir: Path) -> None:
         return
     # A split batch writes hundreds of files: name the folders, not every file.
     folders = sorted({str(p.parent) for p in files})
-    click.echo(f"wrote {len(files)} files in {', '.join(folders)}")
+    click.echo(f"wrote {counted(len(files), 'file')} in {', '.join(folders)}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -162,10 +165,10 @@ def check(file: Path, variants_csv: Path | None, strict: bool) -> None:
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     if errors:
-        click.secho(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning"
-                    f"{'s' if warnings != 1 else ''}.", err=True, fg="red")
+        click.secho(f"{counted(errors, 'error')}, {counted(warnings, 'warning')}.", err=True,
+                    fg="red")
         sys.exit(1)
-    click.echo(f"{file}: no errors, {warnings} warning{'s' if warnings != 1 else ''}.")
+    click.echo(f"{file}: no errors, {counted(warnings, 'warning')}.")
 
 
 @main.command()
@@ -231,6 +234,32 @@ def preview(file: Path, output_dir: Path, variants: tuple[str, ...],
         file, output_dir, sheet=sheet, variants=variants, dpi=dpi, variants_csv=variants_csv))
     _echo_problems(list(result.warnings))
     for path in result.paths:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@input_file
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="PNG picture, SVG (text as outlines) or a one-page PDF.")
+@click.option("--dpi", type=int, default=300, show_default=True,
+              help="Resolution of PNG files.")
+@click.option("--variant", "variants", multiple=True, metavar="ID",
+              help="Only this variant (repeatable).")
+@click.option("--variants", "variants_csv", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="A CSV of variants, one a row.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output") / "export", show_default=True,
+              help="Folder for the files (<variant>-front.png, <variant>-back.png ...).")
+def export(file: Path, fmt: str, dpi: int, variants: tuple[str, ...],
+           variants_csv: Path | None, output_dir: Path) -> None:
+    """Each face of each card as its own file, for sharing on screens; every QR code is
+    decoded back from the file before it is written."""
+    from cardgen.export import export_faces
+
+    result = _run(lambda: export_faces(file, output_dir, fmt=fmt, dpi=dpi, variants=variants,
+                                       variants_csv=variants_csv))
+    _echo_problems(list(result.warnings))
+    for path in result.files:
         click.echo(f"wrote {path}")
 
 

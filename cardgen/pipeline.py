@@ -231,6 +231,8 @@ def build_in_memory(path: Path | Source, options: BuildOptions | None = None,
 def _import_drawing() -> None:
     # reportlab, PDFium and PIL take a twentieth of a batch run to import; a batch imports
     # them while waiting for its first codes instead of after the layout.
+    import pikepdf  # noqa: F401  (the face check's resource check)
+
     from cardgen.pdf import verify  # noqa: F401
 
 
@@ -275,7 +277,7 @@ def _render_verify_write(
 ) -> BuildResult:
     """Draws, verifies and writes each file of `groups`; with no `staging`, nothing is
     written and the PDFs come back as bytes."""
-    from cardgen.pdf import draw, verify
+    from cardgen.pdf import draw, faces_check, verify
 
     top = loaded.variants[0].spec
     outputs: dict[str, bytes | Path] = {}
@@ -284,6 +286,7 @@ def _render_verify_write(
     verified = 0
     wanted_by_file: list[list[QrExpectation]] = []
     pdfs: list[Path | bytes] = []
+    face_checks: list[faces_check.FaceCheck | None] = []
     double_sided: set[str] = set()
     total_sheets = 0
     for number, (name, group) in enumerate(groups):
@@ -320,6 +323,10 @@ def _render_verify_write(
                               fix="choose another folder with -o, or free some disk space"
                               ) from exc
         wanted_by_file.append(_expectations(doc) if options.verify else [])
+        # Every face whole, as well as its codes (faces_check.py).
+        face_checks.append(faces_check.FaceCheck(
+            doc.pages, doc.faces, fonts.regular, printshop.colour_mode(first.variant.spec))
+            if options.verify else None)
         pdfs.append(pdf)
         outputs[name] = pdf
         reports.extend(doc.reports)
@@ -330,8 +337,9 @@ def _render_verify_write(
     if progress:
         progress("render", len(groups), len(groups))
     to_verify = sum(len(w) for w in wanted_by_file)
-    for pdf, wanted in zip(pdfs, wanted_by_file, strict=True):
-        if not wanted:
+    faces_check.prepare_together([c for c in face_checks if c is not None])
+    for pdf, wanted, faces in zip(pdfs, wanted_by_file, face_checks, strict=True):
+        if not wanted and faces is None:
             continue
         base = verified
 
@@ -339,7 +347,11 @@ def _render_verify_write(
             if progress:
                 progress("verify", base + done, to_verify)
 
-        verify.verify_pdf(pdf, wanted, progress=verify_progress)
+        findings = verify.verify_pdf(pdf, wanted, progress=verify_progress,
+                                     page_check=faces.on_page if faces else None,
+                                     check_pages=faces.pages if faces else ())
+        if faces is not None:
+            faces.finish(pdf, findings)
         verified += len(wanted)
     manifest = manifest_csv(reports).encode("utf-8")
     if staging is None:

@@ -177,3 +177,52 @@ def test_the_command_ends_with_its_status_and_all_it_printed(tmp_path: Path) -> 
     assert "bad.yaml:2:24: error CG130" in bad.stderr
     assert bad.stderr.rstrip().endswith("nothing was written.")
     assert cardgen("build", "missing.yaml").returncode == 2
+
+
+def test_one_card_on_one_page_is_counted_in_the_singular(tmp_path: Path) -> None:
+    # Regression: "1 cards on 1 sheet (1 pages)".
+    text = MINIMAL.replace("front:", "print:\n  copies: 1\n  sheet: print-shop\nfront:")
+    result = run_cli("build", str(write(tmp_path, text)), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "1 variant, 1 card on 1 sheet (1 page), 0 surplus; 1 QR code verified by decoding.")
+
+
+def test_two_cards_on_two_pages_are_counted_in_the_plural(tmp_path: Path) -> None:
+    text = MINIMAL.replace("front:", "print:\n  copies: 2\n  sheet: print-shop\nfront:")
+    source = write(tmp_path, text + "back:\n  title: Free help\n")
+    result = run_cli("build", str(source), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "1 variant, 2 cards on 2 sheets (4 pages), 0 surplus; 1 QR code verified by decoding.")
+
+
+@pytest.mark.parametrize(("count", "expected"), [
+    (0, "0 warnings"), (1, "1 warning"), (2, "2 warnings"), (11, "11 warnings")])
+def test_counted_says_one_in_the_singular_and_every_other_count_in_the_plural(
+        count: int, expected: str) -> None:
+    from cardgen.cli import counted
+
+    assert counted(count, "warning") == expected
+
+
+def test_a_face_with_one_helpline_that_does_not_fit_says_so_in_the_singular(
+        tmp_path: Path) -> None:
+    text = MINIMAL.replace("  qr: hub\n", "  qr: hub\n  helplines: [line]\n").replace(
+        "front:", "card:\n  size: {width: 40mm, height: 30mm}\n  design: classic\nfront:") + (
+        "helplines:\n  line:\n    name: A helpline with a rather long name indeed\n"
+        "    phone: 0800 1111\n"
+        "    hours: Mon-Fri 8am-10pm, weekends 9am-6pm, bank holidays 10am-4pm\n")
+    result = run_cli("check", str(write(tmp_path, text)))
+    assert result.exit_code == 1
+    assert "front.helplines do not fit: 1 helpline needs" in result.output, result.output
+    assert "mm for it\n" in result.output
+
+
+def test_a_one_column_csv_header_is_counted_in_the_singular(tmp_path: Path) -> None:
+    (tmp_path / "schools.csv").write_text("id\noakfield,extra\n", encoding="utf-8")
+    source = write(tmp_path, MINIMAL + "variants_csv: schools.csv\n")
+    result = run_cli("check", str(source))
+    assert result.exit_code == 1
+    assert "row 2 has 2 cells but the header has 1 column" in result.output, result.output
+    assert "1 columns" not in result.output

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from cardgen.errors import CardgenError
+from cardgen.errors import CardgenError, InputError
 from cardgen.layout.designs import RowBlock, builtin_designs, load_design
 
 DESIGNS = Path(__file__).resolve().parent.parent / "cardgen" / "templates" / "designs"
 
 
-def test_built_in_designs_are_discreet_classic_and_qr_only() -> None:
-    assert sorted(d.name for d in builtin_designs()) == ["classic", "discreet", "qr-only"]
+def test_built_in_designs_include_discreet_classic_and_qr_only() -> None:
+    assert {"classic", "discreet", "qr-only"} <= {d.name for d in builtin_designs()}
 
 
 @pytest.mark.parametrize("design", builtin_designs(), ids=lambda d: d.name)
@@ -100,3 +100,81 @@ def test_bad_design_file_is_cg702_saying_what_is_wrong(tmp_path: Path, change: t
     assert info.value.code == "CG702"
     assert expected in info.value.message
     assert "bad.yaml" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("fill: accent", "fill: purple"), "fill"),
+        (("{edge: top, size: 1.5mm, colour: accent}", "{edge: middle, size: 1.5mm}"), "edge"),
+        (("stamps: {rows: 2, columns: 5, size: 7mm}",
+          "stamps: {rows: 9, columns: 5, size: 7mm}"), "rows"),
+        (('label: {text: "Bean & Leaf", style: title}', 'label: {text: "", style: title}'),
+         "text"),
+        (("colours: {ink:", "colours: {inc:"), "inc"),
+    ],
+)
+def test_bad_look_in_a_design_file_is_cg702(tmp_path: Path, change: tuple[str, str],
+                                            expected: str) -> None:
+    text = (DESIGNS / "coffee-stamp.yaml").read_text()
+    if change[0] == "fill: accent":
+        text = (DESIGNS / "gig-ticket.yaml").read_text()
+    assert change[0] in text
+    (tmp_path / "bad.yaml").write_text(text.replace(change[0], change[1], 1))
+    with pytest.raises(CardgenError) as info:
+        load_design("bad.yaml", tmp_path)
+    assert info.value.code == "CG702"
+    assert expected in info.value.message
+
+
+def test_a_users_design_with_bands_labels_and_stamps_builds(tmp_path: Path) -> None:
+    from cardgen.input.starter import starter_text
+    from cardgen.layout.placed import CircleItem, RectItem, TextItem
+    from cardgen.pipeline import prepare_cards
+
+    (tmp_path / "mine.yaml").write_text("""\
+name: mine
+colours: {accent: "#004488"}
+front:
+  bands: [{edge: bottom, size: 8mm, colour: accent}]
+  portrait:
+    - label: {text: "Gym pass", style: title}
+    - stamps: {rows: 1, columns: 4, size: 6mm, colour: ink}
+    - qr
+  landscape: [qr]
+back:
+  all_helplines: true
+  portrait: [title, helplines]
+  landscape: [title, helplines]
+""")
+    source = tmp_path / "cards.yaml"
+    source.write_text(starter_text().replace("design: discreet", "design: mine.yaml", 1))
+    _loaded, cards, problems = prepare_cards(source)
+    front = cards[0].faces["front"]
+    (band,) = [i for i in front.items if isinstance(i, RectItem)]
+    assert (band.y, band.height, band.colour.hex) == (85 - 8, 8, "#004488")
+    circles = [i for i in front.items if isinstance(i, CircleItem)]
+    assert len(circles) == 4 and len({c.cy for c in circles}) == 1
+    assert [i.text for i in front.items if isinstance(i, TextItem)] == ["Gym pass"]
+    # nothing of the content reaches into the band (a gap stays above it)
+    (code,) = front.qr_items
+    assert code.y + code.side <= 85 - 8 - 1.0
+    # the front's title and text have no place: said, not dropped silently
+    assert {p.path for p in problems if p.code == "CG714"} >= {("front", "title"),
+                                                               ("front", "text")}
+
+
+def test_a_design_label_no_font_can_print_is_cg610(tmp_path: Path) -> None:
+    from cardgen.input.starter import starter_text
+    from cardgen.pipeline import prepare_cards
+
+    text = (DESIGNS / "library-card.yaml").read_text(encoding="utf-8").replace(
+        'text: "Borrower card"', 'text: "Borrower card \U00017000"', 1)
+    (tmp_path / "mine.yaml").write_text(text, encoding="utf-8")
+    source = tmp_path / "cards.yaml"
+    source.write_text(starter_text().replace("design: discreet", "design: mine.yaml", 1))
+    with pytest.raises(InputError) as info:
+        prepare_cards(source)
+    (problem,) = [p for p in info.value.problems() if p.code == "CG610"]
+    assert problem.path == ("card", "design")
+    assert "U+17000" in problem.message

@@ -81,3 +81,20 @@ def test_neutral_front_has_no_warning(tmp_path: Path) -> None:
     result = run_cli("check", str(write(tmp_path, "Need to talk?")))
     assert result.exit_code == 0
     assert "0 warnings" in result.output
+
+
+@pytest.mark.parametrize("design", ["coffee-stamp", "gig-ticket", "library-card"])
+def test_disguised_designs_keep_the_help_off_the_front_they_show(tmp_path: Path,
+                                                                 design: str) -> None:
+    # the back carries 'abuse': the help is on the back, never reported
+    result = run_cli("check", str(write(tmp_path, "Need to talk?", design=design)))
+    assert result.exit_code == 0, result.output
+    assert "CG740" not in result.output
+
+
+def test_a_word_the_design_does_not_print_is_not_a_give_away(tmp_path: Path) -> None:
+    # gig-ticket prints only the front's QR code: the title is not printed (CG714)
+    result = run_cli("check", str(write(tmp_path, "Neglect matters", design="gig-ticket")))
+    assert result.exit_code == 0, result.output
+    assert "CG740" not in result.output
+    assert "warning CG714" in result.output and "front.title" in result.output

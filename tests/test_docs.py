@@ -105,7 +105,7 @@ def test_readme_pictures_exist_and_are_made_by_the_script() -> None:
     for picture in pictures:
         assert (ROOT / picture).is_file(), picture
         made = Path(picture).relative_to("docs/images").as_posix()
-        assert made in {*docs.PICTURES, "designs.png"}, picture
+        assert made in {*docs.PICTURES, *docs.CONTACT_SHEETS}, picture
     for section in ("For youth groups", "For campaign managers", "For schools"):
         assert f"## {section}" in readme
 
@@ -114,7 +114,7 @@ def test_readme_pictures_exist_and_are_made_by_the_script() -> None:
 def test_make_pictures_writes_small_pngs(tmp_path: Path) -> None:
     written = docs.make_pictures(tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(
-        [*docs.PICTURES, "designs.png"])
+        [*docs.PICTURES, *docs.CONTACT_SHEETS])
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size < 100_000

@@ -10,7 +10,7 @@ from conftest import run_cli
 
 from cardgen.input.model import CardSpec
 from cardgen.input.units import BLACK, WHITE
-from cardgen.layout.placed import FaceLayout, QrItem, TextItem
+from cardgen.layout.placed import FaceLayout, GlyphRun, QrItem, TextItem
 from cardgen.layout.printshop import (
     colour_mode,
     grow_for_crop_marks,
@@ -111,3 +111,36 @@ def test_a_design_margin_under_the_safe_area_is_refused_with_its_place(tmp_path:
     assert re.search(r"card\.yaml:4:\d+: error CG702", result.output)
     assert "margin" in result.output and "3" in result.output
     assert not (tmp_path / "out").exists()
+
+
+LANGUAGES = Path(__file__).resolve().parent.parent / "examples" / "languages"
+
+
+@pytest.mark.parametrize("language", ["ur", "bn", "ar"])
+def test_shaped_language_cards_pass_the_safe_area_on_print_shop(tmp_path: Path,
+                                                                  language: str) -> None:
+    # Regression: the safe-area check measured shaped text (joined Arabic letters, Bengali
+    # conjuncts) by its characters in the base font, so these cards got false CG520s
+    # (ur: 2, bn: 1). It now measures the box the layout itself uses.
+    text = (LANGUAGES / f"{language}.yaml").read_text(encoding="utf-8")
+    assert "  sheet: a4-10up\n" in text
+    source = tmp_path / f"{language}.yaml"
+    source.write_text(text.replace("  sheet: a4-10up\n", "  sheet: print-shop\n"),
+                      encoding="utf-8")
+    result = run_cli("check", str(source))
+    assert "CG520" not in result.output
+    assert result.exit_code == 0, result.output
+
+
+def test_the_safe_area_measures_shaped_text_by_its_glyphs() -> None:
+    # A shaped line's width is its glyphs' advance (shaped_width_pt), which may differ
+    # widely from its characters measured in the base font.
+    pt_mm = 25.4 / 72
+    run = (GlyphRun(FONT, (1,), (0.0,), (0.0,)),)
+    wide = TextItem("ab", 27.5, 40.0, FONT, 9, BLACK, "center", "back.text", run,
+                    shaped_width_pt=50.0 / pt_mm)
+    (problem,) = safe_area_problems(face(wide), "back")
+    assert "2.5 mm from the card's edge" in problem.message
+    narrow = TextItem("a very long line of text here", 27.5, 40.0, FONT, 9, BLACK,
+                      "center", "back.text", run, shaped_width_pt=20.0 / pt_mm)
+    assert safe_area_problems(face(narrow), "back") == []

@@ -147,7 +147,7 @@ def test_a_neighbouring_code_does_not_stand_in_for_a_missing_one(sheet: bytes) -
 
 
 def test_page_past_the_end_fails(sheet: bytes) -> None:
-    with pytest.raises(VerificationError, match=r"page 9: .*3 page\(s\)"):
+    with pytest.raises(VerificationError, match=r"page 9: .*the PDF has 3 pages"):
         verify_pdf(sheet, [QrExpectation(8, 20, 20, 25, TEL)])
 
 

@@ -241,6 +241,10 @@ PICTURES: dict[str, tuple[str, str | None, str, int]] = {
 }
 
 
+#: The contact sheets of every built-in design, made besides the examples' pictures.
+CONTACT_SHEETS = ("designs.png", "designs-landscape.png")
+
+
 def _optimised(png: bytes, colours: int = 64) -> bytes:
     """A smaller PNG of the same picture: a palette of `colours` (cards use few colours)."""
     from PIL import Image
@@ -269,6 +273,8 @@ def make_pictures(target: Path = IMAGES, examples: Path = ROOT / "examples") -> 
             wanted = [p for p in result.files if p.name.endswith(f"-{side}.png")]
             outputs[name] = _optimised(wanted[0].read_bytes())
     outputs["designs.png"] = _optimised(designs_contact_sheet(dpi=80))
+    outputs["designs-landscape.png"] = _optimised(designs_contact_sheet(
+        dpi=80, orientation="landscape"))
     return write_atomically(target, outputs)
 
 

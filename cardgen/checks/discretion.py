@@ -52,11 +52,18 @@ def find_words(text: str, words: Iterable[str]) -> list[str]:
     return [w for w in dict.fromkeys(words) if w.strip() and _pattern(w).search(text)]
 
 
-def _face_texts(spec: CardSpec, side: str, face: Face) -> Iterator[tuple[DocPath, str]]:
+def _face_texts(spec: CardSpec, side: str, face: Face, design: Design
+                ) -> Iterator[tuple[DocPath, str]]:
+    """What the face prints: a field the design has no place for is not printed (CG714
+    says so), so it gives nothing away (a disguised design prints only the front's code)."""
+    face_design = design.face("front" if side == "front" else "back")
+    orientation = spec.card.orientation
     for name in TEXT_ELEMENTS:
         value = getattr(face, name)
-        if value:
+        if value and face_design.places(name, orientation):
             yield (side, name), value
+    if not face_design.places("helplines", orientation):
+        return
     for ident in face.helplines or ():
         helpline = spec.helplines.get(ident)
         if helpline is None:
@@ -80,7 +87,7 @@ def check_discretion(spec: CardSpec, design: Design) -> list[Problem]:
         return []
     words = (*builtin_words(), *spec.card.discretion_words)
     problems: list[Problem] = []
-    for path, text in _face_texts(spec, design.seen_face, face):
+    for path, text in _face_texts(spec, design.seen_face, face, design):
         for word in find_words(text, words):
             problems.append(Problem(
                 "CG740", f"'{word}' in {'.'.join(str(p) for p in path)} is printed on the "

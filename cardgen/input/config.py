@@ -866,7 +866,8 @@ def _read_csv(csv_path: Path, shown: str, problems: list[Problem],
             continue
         if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
             problem(f"row {row_line} has {len(cells)} cells but the header has "
-                    f"{len(names)} columns", "remove the extra cells, or quote cells "
+                    f"{len(names)} column{'' if len(names) == 1 else 's'}",
+                    "remove the extra cells, or quote cells "
                     f"that contain {_SEPARATORS[separator]}", row_line)
             continue
         given: dict[str, str] = {}

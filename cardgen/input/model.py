@@ -92,6 +92,13 @@ class CardSize(Model):
 ErrorCorrection = Literal["L", "M", "Q", "H"]
 
 
+class FaceBackgrounds(Model):
+    """A background picture for each face."""
+
+    front: str | None = Field(default=None, description="PNG or JPEG behind the front.")
+    back: str | None = Field(default=None, description="PNG or JPEG behind the back.")
+
+
 class CardSettings(Model):
     """Size, orientation, design, colours, font and logo of the card."""
 
@@ -107,6 +114,12 @@ class CardSettings(Model):
     font: str = Field(default="Atkinson Hyperlegible",
                       description="A family `cardgen list fonts` shows, or a path to a .ttf file.")
     logo: str | None = Field(default=None, description="PNG or JPEG, relative to the YAML file.")
+    background: str | FaceBackgrounds | None = Field(
+        default=None,
+        description="A picture (PNG or JPEG, relative to the YAML file) behind the whole "
+        "card, or {front, back} for each face. Text on it must keep 4.5:1 contrast; the QR "
+        "code gets a plain patch.",
+    )
     qr_error_correction: ErrorCorrection = Field(
         default="M", description="QR error correction: L, M (default), Q or H."
     )

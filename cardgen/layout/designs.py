@@ -8,8 +8,16 @@ code (a square as tall as the row allows) while the other stacks elements beside
 Nothing is in millimetres but the margin and gaps, so one design fits every card size.
 
 Text styles (size, minimum size, bold, colour role, alignment) are set for the design and
-may be overridden per face; sizes are points. Colour roles are `ink` and `accent`, taken
-from the card's colours.
+may be overridden per face; sizes are points. Colour roles are `ink`, `accent` and `paper`,
+taken from the card's colours; a design may suggest its own colours (`colours:`), which
+the card's `card.colours` override key by key.
+
+The look is data too: a face may be filled with a colour role (`fill: accent`, text then
+set in `paper` or `ink`), carry coloured `bands` along its edges (the content stays clear
+of them), and stack fixed `label` lines and a `stamps` grid (a coffee-shop stamp card)
+among its elements. Text on any of these is checked for contrast against what lies under
+it; the QR code gets a plain patch of the paper colour whenever the face is not plain
+paper.
 """
 
 from __future__ import annotations
@@ -21,14 +29,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from cardgen.errors import CardgenError
-from cardgen.input.model import Length
+from cardgen.input.model import Colours, Length
 
 Element = Literal["title", "text", "qr", "helplines", "write_in", "footer", "logo"]
+#: Colour roles, taken from the card's colours (or the design's suggested ones)
+Role = Literal["ink", "accent", "paper"]
+Edge = Literal["top", "bottom", "left", "right"]
 TEXT_ELEMENTS: tuple[str, ...] = ("title", "text", "write_in", "footer")
 #: Face fields a design may place (logo comes from card.logo, not from the face).
 FACE_FIELDS: tuple[str, ...] = ("title", "text", "qr", "helplines", "write_in", "footer")
@@ -53,7 +72,7 @@ class TextStyle(_Model):
     size: Pt
     min: Pt
     bold: bool = False
-    colour: Literal["ink", "accent"] = "ink"
+    colour: Role = "ink"
     align: Literal["left", "center", "right"] = "center"
 
     @model_validator(mode="after")
@@ -98,11 +117,56 @@ class Styles(_Model):
         return style
 
 
+class Label(_Model):
+    """A fixed line of the design's own (a disguise's "ADMIT ONE"), set in a text style."""
+
+    text: str = Field(min_length=1, max_length=80)
+    style: Literal["title", "text", "footer"] = "text"
+
+
+class LabelBlock(_Model):
+    label: Label
+
+
+class Stamps(_Model):
+    """A grid of empty circles, as on a coffee shop's loyalty card."""
+
+    rows: int = Field(default=2, ge=1, le=4)
+    columns: int = Field(default=5, ge=1, le=10)
+    #: the largest circle diameter; smaller when the column is narrow
+    size: Length = Field(default=7.0, gt=0, le=20)
+    colour: Role = "accent"
+
+
+class StampsBlock(_Model):
+    stamps: Stamps
+
+
+def _kind(value: Any) -> str:
+    """Which kind of block a value is, by its one key, so that a mistake inside a block is
+    reported for that kind alone (not for every kind it might have been)."""
+    if isinstance(value, dict):
+        return next((k for k in ("row", "label", "stamps") if k in value), "element")
+    if isinstance(value, RowBlock):
+        return "row"
+    if isinstance(value, LabelBlock):
+        return "label"
+    return "stamps" if isinstance(value, StampsBlock) else "element"
+
+
+#: Pieces of a column: a face's element, or a piece of the design's own.
+Piece = Annotated[
+    Annotated[Element, Tag("element")] | Annotated[LabelBlock, Tag("label")]
+    | Annotated[StampsBlock, Tag("stamps")],
+    Discriminator(_kind),
+]
+
+
 class Row(_Model):
     """Two columns side by side: one is exactly [qr], the other stacks elements."""
 
-    left: list[Element] = Field(min_length=1)
-    right: list[Element] = Field(min_length=1)
+    left: list[Piece] = Field(min_length=1)
+    right: list[Piece] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _one_qr_column(self) -> Row:
@@ -118,7 +182,7 @@ class Row(_Model):
         return self.left == ["qr"]
 
     @property
-    def column(self) -> list[Element]:
+    def column(self) -> list[Piece]:
         return self.right if self.qr_left else self.left
 
 
@@ -126,13 +190,29 @@ class RowBlock(_Model):
     row: Row
 
 
-Block = Element | RowBlock
+Block = Annotated[
+    Annotated[Element, Tag("element")] | Annotated[RowBlock, Tag("row")]
+    | Annotated[LabelBlock, Tag("label")] | Annotated[StampsBlock, Tag("stamps")],
+    Discriminator(_kind),
+]
 
 
 def block_elements(block: Block) -> list[str]:
+    """The face's elements a block places (a design's own labels and stamps are none)."""
     if isinstance(block, RowBlock):
-        return ["qr", *block.row.column]
+        return ["qr", *(p for p in block.row.column if isinstance(p, str))]
+    if isinstance(block, LabelBlock | StampsBlock):
+        return []
     return [block]
+
+
+class Band(_Model):
+    """A strip of colour along one edge of the face (running into the bleed); the face's
+    content keeps clear of it by the design's gap."""
+
+    edge: Edge
+    size: Length = Field(gt=0, le=40)
+    colour: Role = "accent"
 
 
 class FaceDesign(_Model):
@@ -145,6 +225,9 @@ class FaceDesign(_Model):
     portrait: list[Block] = Field(min_length=1)
     landscape: list[Block] = Field(min_length=1)
     styles: Styles = Styles()
+    #: the face's background colour role (the QR code then sits on a patch of paper)
+    fill: Role = "paper"
+    bands: list[Band] = Field(default_factory=list, max_length=4)
 
     @model_validator(mode="after")
     def _each_once(self) -> FaceDesign:
@@ -190,6 +273,8 @@ class _DesignFile(_Model):
     #: the card must not give away what it is for on `seen_face` (see cardgen.checks.discretion)
     discreet: bool = False
     seen_face: Side = "front"
+    #: colours the design suggests; the card's own `card.colours` win key by key
+    colours: Colours | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +292,7 @@ class Design:
     source: Path | None = None
     discreet: bool = False
     seen_face: Side = "front"
+    colours: Colours | None = None
 
     def face(self, side: Side) -> FaceDesign:
         return self.front if side == "front" else self.back
@@ -300,6 +386,7 @@ def _parse(path: Path) -> Design:
         source=path,
         discreet=top.discreet,
         seen_face=top.seen_face,
+        colours=top.colours,
     )
 
 

@@ -15,10 +15,18 @@ on the fast plain path. On right-to-left faces (language ar, ur, fa, he ...: the
 `language`, else the card's) the design's left and right alignments are mirrored; each
 paragraph reads in the direction of its first letter.
 
+A design's look is placed here too: its colours (`design_colours`: the card's own win), the
+face's fill, edge bands the content keeps clear of, fixed labels, a stamps grid, a
+background picture (`card.background`, covering the card into the bleed) and a paper patch
+under the QR code on any face that is not plain paper. A logo that leaves no room on a line
+of its own stands beside the title instead (only when the design's stacking does not fit).
+
 Also checked here, before anything is drawn: every printed character exists in the card's
 font or a fallback font (CG610, naming what to install), text contrast against the paper
-(CG712), paper light enough for a black QR (CG713), elements the design has no place for
-(CG714, a warning), helpline ids (CG715) and the logo file (CG720).
+or the face's fill (CG712), paper light enough for a black QR (CG713), elements the design
+has no place for (CG714, a warning), helpline ids (CG715), the logo file (CG720), the
+background picture (CG750, CG751) and, once placed, each line of text against the pixels
+of the picture under it (CG752).
 """
 
 from __future__ import annotations
@@ -26,33 +34,41 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cardgen.checks.channels import printed_link
 from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.model import CardSpec, Face, Helpline
-from cardgen.input.units import BLACK, Colour, contrast_ratio
+from cardgen.input.units import BLACK, Colour, contrast_ratio, relative_luminance
+from cardgen.layout.backdrop import PICTURE_OVERHANG, backdrop, check_image
 from cardgen.layout.designs import (
     FACE_FIELDS,
     TEXT_ELEMENTS,
     Block,
     Design,
     FaceDesign,
+    LabelBlock,
     Orientation,
+    Piece,
     RowBlock,
+    Stamps,
+    StampsBlock,
     Styles,
     TextStyle,
+    block_elements,
 )
 from cardgen.layout.fitcache import ANY_WIDTH, BlockHolds, Holds, LayoutCache, Span, TooWide
 from cardgen.layout.labels import label
 from cardgen.layout.placed import (
     Align,
+    CircleItem,
     FaceLayout,
     FontRef,
     GlyphRun,
     ImageItem,
     Item,
     QrItem,
+    RectItem,
     RuleItem,
     TextItem,
 )
@@ -82,6 +98,38 @@ _EPS = 1e-6
 _PT_MM = 25.4 / 72.0
 
 
+# --- colours ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours a card prints in: the card's own, else its design's, else the defaults."""
+
+    ink: Colour
+    paper: Colour
+    accent: Colour
+
+    def role(self, name: str) -> Colour:
+        return {"accent": self.accent, "paper": self.paper}.get(name, self.ink)
+
+
+def design_colours(spec: CardSpec, design: Design) -> Palette:
+    """Each colour the card sets in `card.colours`, else the design's suggestion for it."""
+    card = spec.card.colours
+    given = card.model_fields_set if "colours" in spec.card.model_fields_set else set()
+    suggested = design.colours
+
+    def pick(name: str) -> Colour:
+        if name not in given and suggested is not None \
+                and name in suggested.model_fields_set:
+            colour: Colour = getattr(suggested, name)
+            return colour
+        chosen: Colour = getattr(card, name)
+        return chosen
+
+    return Palette(pick("ink"), pick("paper"), pick("accent"))
+
+
 # --- measured pieces ---------------------------------------------------------------------
 
 
@@ -109,6 +157,9 @@ class _Slot:
     rule_pt: float = RULE_PT
     rule_accent: bool = False
     align: Align = "center"
+    stamps: Stamps | None = None
+    #: the colour role of a rule that is not the accent (the write-in line: its label's)
+    rule_role: str = "ink"
 
 
 class _NoFit(Exception):
@@ -142,6 +193,10 @@ class _Env:
     logo: tuple[Path, float] | None  # path, width / height
     #: what this build has fitted before (text, helpline entries)
     cache: LayoutCache
+    #: the card's paper colour (text in the `paper` role, the QR code's patch) and the
+    #: face's background colour (its design's `fill`)
+    paper: Colour = BLACK
+    fill: Colour = BLACK
     #: small stand-in for everything besides the text that fitting text reads (side, design,
     #: fonts, colours, language): keeps the keys of the fitting caches cheap to hash
     context: int = 0
@@ -157,7 +212,10 @@ class _Env:
         return self.fonts.bold if style.bold else self.fonts.regular
 
     def colour(self, style: TextStyle) -> Colour:
-        return self.accent if style.colour == "accent" else self.ink
+        return self.role(style.colour)
+
+    def role(self, name: str) -> Colour:
+        return {"accent": self.accent, "paper": self.paper}.get(name, self.ink)
 
     @property
     def language(self) -> str:
@@ -184,7 +242,9 @@ class _Env:
         ascent, descent = font_extents(font)
         return max(self.design.line_spacing, ascent + descent) * size * _PT_MM
 
-    def present(self, name: str) -> bool:
+    def present(self, name: Piece) -> bool:
+        if not isinstance(name, str):
+            return True  # the design's own labels and stamps
         if name == "qr":
             return self.qr is not None
         if name == "logo":
@@ -282,15 +342,17 @@ def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, floa
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
-                     scale: float, span: Span | None = None) -> list[_Slot]:
+                     scale: float, span: Span | None = None, *, field_name: str = "",
+                     path: DocPath = ()) -> list[_Slot]:
     slots: list[_Slot] = []
-    path: DocPath = (env.side, element)
+    path = path or (env.side, element)
+    field_name = field_name or f"{env.side}.{element}"
     for paragraph in text.split("\n"):
         words = paragraph.split()
         if not words:
             continue
-        slots += _text_slots(env, element, words, style, width, scale,
-                             f"{env.side}.{element}", path, span)
+        slots += _text_slots(env, element, words, style, width, scale, field_name, path,
+                             span)
     return slots
 
 
@@ -420,21 +482,50 @@ def _write_in_slots(env: _Env, width: float, scale: float, span: Span | None = N
     label = _face_text(env.face, "write_in") or ""
     slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale, span)
     rule_h = RULE_PT * _PT_MM
-    return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
+    return [*slots, _Slot(env.styles.write_space),
+            _Slot(rule_h, rule=True, rule_role=env.styles.write_in.colour)]
 
 
 _TEXT_ELEMENTS = frozenset(TEXT_ELEMENTS)
 
 
-def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
+def _element_plan(env: _Env, name: Piece, width: float, scale: float) -> _Plan:
     return _element_plan_holding(env, name, width, scale)[0]
 
 
-def _element_plan_holding(env: _Env, name: str, width: float, scale: float
+def _piece_name(piece: Piece) -> str:
+    """What a problem calls a piece: its element, or the design's own `label`/`stamps`."""
+    if isinstance(piece, LabelBlock):
+        return "label"
+    if isinstance(piece, StampsBlock):
+        return "stamps"
+    if isinstance(piece, _LogoBeside):
+        return "title"
+    return piece
+
+
+def _stamps_slots(env: _Env, stamps: Stamps, width: float) -> list[_Slot]:
+    """A grid of circles as wide as the column allows, each at most the design's size."""
+    pitch = min(stamps.size * 1.25, width / stamps.columns)
+    return [_Slot(pitch * stamps.rows, stamps=stamps)]
+
+
+def _element_plan_holding(env: _Env, name: Piece, width: float, scale: float
                           ) -> tuple[_Plan, Span | Holds]:
     """The element's plan at `width`, and the widths it is also the plan at. In a batch the
     same title and text are fitted on every card, so their plans are kept by the spans of
     widths that wrap them the same; helplines are kept entry by entry (`_entry_slots`)."""
+    if isinstance(name, LabelBlock):
+        span = Span()
+        label = name.label
+        slots = _paragraph_slots(env, "label", label.text, env.styles.text_style(label.style),
+                                 width, scale, span, field_name="design.label",
+                                 path=("card", "design"))
+        return _SlotsPlan(slots), span
+    if isinstance(name, StampsBlock):
+        return _SlotsPlan(_stamps_slots(env, name.stamps, width)), ANY_WIDTH
+    if isinstance(name, _LogoBeside):
+        return _beside_plan(env, width, scale), Span(exact=width)
     if name == "helplines":
         return _helplines_plan_holding(env, width, scale)
     if name not in _TEXT_ELEMENTS:
@@ -500,7 +591,8 @@ def _element_slots(env: _Env, name: str, width: float, scale: float,
     if name == "write_in":
         return _write_in_slots(env, width, scale, span)
     if name == "logo":
-        return [_Slot(env.styles.logo_height, logo=True)]
+        # The logo shrinks with the text (to 60 %), so a small card keeps room for words.
+        return [_Slot(env.styles.logo_height * max(0.6, min(1.0, scale)), logo=True)]
     text = _face_text(env.face, name) or ""
     style = env.styles.text_style(name)
     slots = _paragraph_slots(env, name, text, style, width, scale, span)
@@ -574,8 +666,10 @@ class _SlotsPlan(_Plan):
                 length = min(w, slot.rule_length) if slot.rule_length > 0 else w
                 rx = {"left": x, "center": x + (w - length) / 2, "right": x + w - length}[
                     slot.align]
-                colour = env.accent if slot.rule_accent else env.ink
+                colour = env.accent if slot.rule_accent else env.role(slot.rule_role)
                 items.append(RuleItem(rx, mid, rx + length, mid, slot.rule_pt, colour))
+            elif slot.stamps is not None:
+                items += _place_stamps(env, slot.stamps, x, top, w, slot.height)
             elif slot.logo and env.logo is not None:
                 path, aspect = env.logo
                 lh = slot.height
@@ -586,6 +680,16 @@ class _SlotsPlan(_Plan):
                 items.append(ImageItem(lx, top + (slot.height - lh) / 2, lw, lh, path))
             top += slot.height
         return items
+
+
+def _place_stamps(env: _Env, stamps: Stamps, x: float, y: float, w: float, h: float
+                  ) -> list[Item]:
+    pitch = h / stamps.rows
+    left = x + (w - pitch * stamps.columns) / 2
+    colour = env.role(stamps.colour)
+    return [CircleItem(round(left + (c + 0.5) * pitch, 4), round(y + (r + 0.5) * pitch, 4),
+                       round(pitch * 0.4, 4), colour)
+            for r in range(stamps.rows) for c in range(stamps.columns)]
 
 
 @dataclass
@@ -684,7 +788,7 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
               qr_need: float) -> _RowPlan:
     assert env.qr is not None
     gap = _gap(env, scale)
-    names: list[str] = [n for n in block.row.column if env.present(n)]
+    names: list[Piece] = [n for n in block.row.column if env.present(n)]
     cap = min(h, w * env.styles.qr_max, w - gap - 10.0)
     if cap <= 0:
         raise _NoFit(w, h, [("qr", qr_need)], 0.0)
@@ -699,7 +803,8 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
         if found is None:
             planned = [_element_plan_holding(env, n, width, scale) for n in names]
             found = ([v for _, v in planned], _StackPlan([p for p, _ in planned], gap),
-                     [(n, p.height) for n, (p, _) in zip(names, planned, strict=True)],
+                     [(_piece_name(n), p.height)
+                      for n, (p, _) in zip(names, planned, strict=True)],
                      gap * max(0, len(planned) - 1))
             made.append(found)
         return found[1], found[2], found[3]
@@ -736,7 +841,7 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
 def _plan_face(env: _Env, blocks: list[Block], w: float, h: float, scale: float,
                qr_need: float) -> _StackPlan:
     gap = _gap(env, scale)
-    fixed: list[tuple[str, _Plan]] = []
+    fixed: list[tuple[Piece, _Plan]] = []
     flex: Block | None = None
     for block in blocks:
         if block == "qr" or isinstance(block, RowBlock):
@@ -746,7 +851,7 @@ def _plan_face(env: _Env, blocks: list[Block], w: float, h: float, scale: float,
     gaps = gap * max(0, len(blocks) - 1)
     used = sum(p.height for _, p in fixed) + gaps
     avail = h - used
-    parts = [(n, p.height) for n, p in fixed]
+    parts = [(_piece_name(n), p.height) for n, p in fixed]
     flex_plan: _Plan | None = None
     if flex == "qr":
         cap = w * env.styles.qr_max
@@ -772,11 +877,17 @@ def _plan_face(env: _Env, blocks: list[Block], w: float, h: float, scale: float,
 
 def _styles_used(env: _Env, blocks: list[Block]) -> list[TextStyle]:
     st = env.styles
-    names: list[str] = []
+    names: list[Piece] = []
     for block in blocks:
-        names += [block] if isinstance(block, str) else list(block.row.column)
+        names += [block] if not isinstance(block, RowBlock) else list(block.row.column)
     used: list[TextStyle] = []
     for name in names:
+        if isinstance(name, LabelBlock):
+            used.append(st.text_style(name.label.style))
+            continue
+        if isinstance(name, _LogoBeside):
+            used.append(st.title)
+            continue
         if name == "helplines":
             used += [st.helpline_name, st.helpline_number, st.helpline_hours]
         elif name in TEXT_ELEMENTS:
@@ -824,7 +935,8 @@ def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
             else "shorten or split that word, or choose a bigger card size",
             path,
         )
-    texts = [(n, hgt) for n, hgt in fail.parts if n not in ("qr", "logo")]
+    # The design's own labels and stamps are not the user's to shorten.
+    texts = [(n, hgt) for n, hgt in fail.parts if n not in ("qr", "logo", "label", "stamps")]
     if not texts:
         return Problem(
             "CG710",
@@ -841,9 +953,11 @@ def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
         count = len(env.helplines)
         return Problem(
             "CG710",
-            f"{side}.helplines do not fit: {count} helpline(s) need {needed:.1f} mm of height "
+            f"{side}.helplines do not fit: "
+            f"{'1 helpline needs' if count == 1 else f'{count} helplines need'} "
+            f"{needed:.1f} mm of height "
             f"at the smallest sizes, and the design leaves {fail.width:.1f} mm x {room:.1f} mm "
-            "for them",
+            f"for {'it' if count == 1 else 'them'}",
             "error",
             "list fewer helplines on this face, shorten their names or hours, or choose a "
             "bigger card size",
@@ -918,21 +1032,29 @@ def _glyph_problems(env: _Env, printed: list[tuple[str, DocPath, str, TextStyle]
 
 
 def _contrast_problems(env: _Env, printed: list[tuple[str, DocPath, str, TextStyle]],
-                       has_qr: bool) -> list[Problem]:
+                       has_qr: bool, picture: bool = False) -> list[Problem]:
     problems: list[Problem] = []
-    paper = env.spec.card.colours.paper
-    for role, colour in (("ink", env.ink), ("accent", env.accent)):
+    paper = env.paper
+    fill_role = env.face_design.fill
+    under = "the paper colour" if fill_role == "paper" else (
+        f"the {fill_role} colour the design '{env.design.name}' fills the {env.side} with")
+    # Over a picture, each text box is checked against its pixels once placed instead.
+    for role, colour in (() if picture else (("ink", env.ink), ("accent", env.accent),
+                                             ("paper", env.paper))):
         if not any(style.colour == role for _, _, _, style in printed):
             continue
-        ratio = contrast_ratio(colour, paper)
+        ratio = contrast_ratio(colour, env.fill)
         if ratio < TEXT_CONTRAST:
+            text_darker = relative_luminance(colour) <= relative_luminance(env.fill)
+            darker = "darker" if text_darker else "lighter"
             problems.append(Problem(
                 "CG712",
-                f"text in the {role} colour {colour} on the paper colour {paper} has a "
+                f"text in the {role} colour {colour} on {under} {env.fill} has a "
                 f"contrast of {_ratio(ratio, TEXT_CONTRAST)}:1; text needs at least "
                 f"{TEXT_CONTRAST}:1 to be readable",
                 "error",
-                f"make card.colours.{role} darker or card.colours.paper lighter",
+                f"make card.colours.{role} {darker} or card.colours.{fill_role} "
+                f"{'lighter' if darker == 'darker' else 'darker'}",
                 ("card", "colours", role),
             ))
     if has_qr:
@@ -959,28 +1081,79 @@ def _load_logo(spec: CardSpec, base_dir: Path) -> tuple[tuple[Path, float] | Non
                                                          list[Problem]]:
     if not spec.card.logo:
         return None, []
-    from PIL import Image, UnidentifiedImageError
+    image, problems = check_image(
+        spec.card.logo, base_dir, what="logo", code="CG720", path=("card", "logo"),
+        fix="set card.logo to a PNG or JPEG file, relative to the YAML file, or remove it")
+    return (None if image is None else (image.path, image.width / image.height)), problems
 
-    path = _logo_path(spec, base_dir)
+
+def _background_value(spec: CardSpec, side: Side) -> tuple[str | None, DocPath]:
+    value = spec.card.background
+    if value is None or isinstance(value, str):
+        return value, ("card", "background")
+    return getattr(value, side), ("card", "background", side)
+
+
+def _load_background(spec: CardSpec, side: Side, base_dir: Path, card_w: float,
+                     card_h: float) -> tuple[ImageItem | None, list[Problem]]:
+    """The face's background picture, covering the card and running into the bleed."""
+    value, path = _background_value(spec, side)
+    if value is None:
+        return None, []
+    image, problems = check_image(
+        value, base_dir, what="background picture", code="CG750", path=path,
+        fix="set card.background to a PNG or JPEG file, relative to the YAML file, or "
+        "remove it")
+    if image is None:
+        return None, problems
+    over = PICTURE_OVERHANG
+    return ImageItem(-over, -over, card_w + 2 * over, card_h + 2 * over, image.path,
+                     cover=True), problems
+
+
+def _text_path(side: Side, field_name: str) -> DocPath:
+    parts = field_name.split(".")
+    if parts[0] == "design":
+        return ("card", "design")
+    if len(parts) > 2 and parts[1] == "helplines":
+        return ("helplines", *parts[2:])
+    return tuple(parts)
+
+
+def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
+                               card_w: float, card_h: float) -> list[Problem]:
+    """CG752 for each field with a line whose box, on the background picture, has less
+    than 4.5:1 contrast against some sample of the picture under it (each field once)."""
     try:
-        with Image.open(path) as image:
-            kind = image.format
-            width, height = image.size
-            image.verify()
-    except FileNotFoundError:
-        why = "does not exist"
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-        why = f"cannot be read as an image ({exc})"
-    else:
-        if kind not in ("PNG", "JPEG"):
-            why = f"is a {kind} image; only PNG and JPEG are supported"
-        elif width <= 0 or height <= 0:
-            why = "has no pixels"
-        else:
-            return (path, width / height), []
-    return None, [Problem("CG720", f"the logo {path} {why}", "error",
-                          "set card.logo to a PNG or JPEG file, relative to the YAML file, "
-                          "or remove it", ("card", "logo"))]
+        mtime = picture.path.stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    under = backdrop(picture.path, mtime, picture, card_w, card_h)
+    worst: dict[str, tuple[float, TextItem]] = {}
+    for item in items:
+        if not isinstance(item, TextItem):
+            continue
+        ratio = under.lowest_contrast(item.colour, item_box(item))
+        if ratio < TEXT_CONTRAST and ratio < worst.get(item.field, (99.0, item))[0]:
+            worst[item.field] = (ratio, item)
+    value, where = _background_value(env.spec, env.side)
+    return [Problem(
+        "CG752",
+        f"{field_name} is printed over the background picture with a contrast of "
+        f"{_ratio(ratio, TEXT_CONTRAST)}:1 at its worst ('{item.text}' in {item.colour}); "
+        f"text needs at least {TEXT_CONTRAST}:1 against the pixels under it",
+        "error",
+        f"use a picture that is plainer (or lighter or darker) where the text goes, change "
+        f"the text colour (card.colours), or remove {'.'.join(str(p) for p in where)}",
+        _text_path(env.side, field_name),
+    ) for field_name, (ratio, item) in worst.items() if value]
+
+
+def _qr_patches(env: _Env, items: list[Item]) -> list[Item]:
+    """A plain patch of paper under each QR code, quiet zone included, wherever the face is
+    not plain paper: phones need light, even ground around the code."""
+    return [RectItem(i.x, i.y, i.side, i.side, env.paper) for i in items
+            if isinstance(i, QrItem)]
 
 
 def _resolve_helplines(spec: CardSpec, side: Side, face: Face, face_design: FaceDesign
@@ -1080,6 +1253,8 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
     helplines, helpline_problems = _resolve_helplines(spec, side, face, face_design)
     problems += helpline_problems
 
+    picture, picture_problems = _load_background(spec, side, base_dir, card_w, card_h)
+    problems += picture_problems
     logo: tuple[Path, float] | None = None
     places_logo = face_design.places("logo", orientation)
     if places_logo:
@@ -1103,11 +1278,13 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
                                     "use a shorter link or lower card.qr_error_correction",
                                     (side, "qr")))
 
-    colours = spec.card.colours
+    colours = design_colours(spec, design)
     env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
-               helplines, code, logo, cache, cache.context_id(
+               helplines, code, logo, cache,
+               paper=colours.paper, fill=colours.role(face_design.fill),
+               context=cache.context_id(
                    (side, design.name, _stamp(design.source), fonts, colours.ink,
-                    colours.accent, face.language or spec.language)))
+                    colours.accent, face.language or spec.language, colours.paper)))
 
     for name in (*FACE_FIELDS, "qr_contact", "silent_call"):
         given = getattr(face, name) not in (None, False)
@@ -1124,11 +1301,17 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
 
     blocks = _present_blocks(env, face_design.blocks(orientation))
     placed_names: set[str] = {
-        n for b in blocks for n in ([b] if isinstance(b, str) else b.row.column)}
+        n for b in blocks for n in block_elements(b)}
     printed = _printed_texts(env, placed_names)
+    # The design's own lines are printed too: their characters and colours are checked.
+    for block in blocks:
+        pieces = block.row.column if isinstance(block, RowBlock) else [block]
+        printed += [("design.label", ("card", "design"), p.label.text,
+                     env.styles.text_style(p.label.style))
+                    for p in pieces if isinstance(p, LabelBlock)]
     glyph_problems = _glyph_problems(env, printed)
     problems += glyph_problems
-    problems += _contrast_problems(env, printed, code is not None)
+    problems += _contrast_problems(env, printed, code is not None, picture is not None)
     if glyph_problems:
         # Text that cannot be printed cannot be measured either.
         return None, problems
@@ -1144,13 +1327,20 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
             problems.append(fit_problem)
             return None, problems
         items = fitted
+    if picture is not None:
+        problems += _picture_contrast_problems(env, picture, items, card_w, card_h)
+    under: list[Item] = [*([picture] if picture is not None else []),
+                         *_band_items(env, card_w, card_h)]
+    if picture is not None or env.fill != env.paper:
+        under += _qr_patches(env, items)
+    items = [*under, *items]
     if code is not None:
         for item in items:
             if isinstance(item, QrItem):
                 problems += check_module_size(code, item.side, (side, "qr"))
     if any(p.severity == "error" for p in problems):
         return None, problems
-    return FaceLayout(card_w, card_h, colours.paper, tuple(items)), problems
+    return FaceLayout(card_w, card_h, env.fill, tuple(items)), problems
 
 
 def _qr_side(items: list[Item]) -> float:
@@ -1167,24 +1357,102 @@ def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
     problem: Problem | None = None
     margins = [design.margin] + ([design.margin_min] if design.margin_min < design.margin
                                  else [])
-    for margin in margins:
-        w, h = card_w - 2 * margin, card_h - 2 * margin
+    # When the logo on a line of its own leaves no room (a small card's full back), it
+    # stands beside the title instead; layouts that fit as designed are not changed.
+    attempts = [(blocks, margin) for margin in margins]
+    beside = _logo_beside_title(blocks)
+    if beside is not None:
+        attempts += [(beside, margin) for margin in margins]
+    for number, (stack, margin) in enumerate(attempts):
+        if best is not None and stack is beside:
+            break
+        left, top, right, bottom = _insets(env.face_design, margin, design.gap)
+        w, h = card_w - left - right, card_h - top - bottom
         if w <= 1 or h <= 1:
             problem = Problem(
                 "CG710", f"the card ({card_w:.1f} x {card_h:.1f} mm) is too small for the "
                 f"design's {margin:g} mm margins", "error", "choose a bigger card size",
                 ("card", "size"))
             continue
-        plan, fit_problem = _fit(env, blocks, w, h, report=margin == margins[-1])
+        plan, fit_problem = _fit(env, stack, w, h, report=number == len(attempts) - 1)
         if plan is None:
             problem = fit_problem
             continue
-        items = plan.place(env, margin, margin, w, h)
+        items = plan.place(env, left, top, w, h)
         if env.qr is None or _qr_side(items) >= qr_pref - _EPS:
             return items, None
         if best is None or _qr_side(items) > _qr_side(best) + _EPS:
             best = items
     return best, (None if best is not None else problem)
+
+
+@dataclass(frozen=True)
+class _LogoBeside:
+    """The logo and the title on one line: the title wrapped in what the logo leaves."""
+
+
+def _logo_beside_title(blocks: list[Block]) -> list[Block] | None:
+    """`blocks` with the logo moved beside the title (one line where the title stood), or
+    None when the face does not stack both."""
+    if "logo" not in blocks or "title" not in blocks:
+        return None
+    merged: list[Any] = [_LogoBeside() if b == "title" else b for b in blocks if b != "logo"]
+    return merged
+
+
+@dataclass
+class _BesidePlan(_Plan):
+    title: _Plan
+    logo_w: float
+    logo_h: float
+    gap: float
+    height: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.height = max(self.title.height, self.logo_h)
+
+    def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
+        assert env.logo is not None
+        path, aspect = env.logo
+        lw = min(self.logo_w, self.logo_h * aspect)
+        lh = lw / aspect
+        title_w = w - self.logo_w - self.gap
+        logo_left = env.styles.logo_align == "left"
+        tx = x + self.logo_w + self.gap if logo_left else x
+        lx = x if logo_left else x + w - lw
+        return [ImageItem(lx, y + (self.height - lh) / 2, lw, lh, path),
+                *self.title.place(env, tx, y + (self.height - self.title.height) / 2,
+                                  title_w, self.title.height)]
+
+
+def _beside_plan(env: _Env, width: float, scale: float) -> _BesidePlan:
+    assert env.logo is not None
+    logo_h = env.styles.logo_height * max(0.6, min(1.0, scale))
+    logo_w = min(width * 0.3, logo_h * env.logo[1])
+    gap = _gap(env, scale)
+    return _BesidePlan(_element_plan(env, "title", width - logo_w - gap, scale), logo_w,
+                       logo_h, gap)
+
+
+def _insets(face_design: FaceDesign, margin: float, gap: float
+            ) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) room between the card's edges and its content: the margin,
+    or a band along that edge and a gap after it."""
+    insets = {"left": margin, "top": margin, "right": margin, "bottom": margin}
+    for band in face_design.bands:
+        insets[band.edge] = max(insets[band.edge], band.size + gap)
+    return insets["left"], insets["top"], insets["right"], insets["bottom"]
+
+
+def _band_items(env: _Env, card_w: float, card_h: float) -> list[Item]:
+    items: list[Item] = []
+    for band in env.face_design.bands:
+        colour = env.role(band.colour)
+        size = min(band.size, card_w if band.edge in ("left", "right") else card_h)
+        box = {"top": (0.0, 0.0, card_w, size), "bottom": (0.0, card_h - size, card_w, size),
+               "left": (0.0, 0.0, size, card_h), "right": (card_w - size, 0.0, size, card_h)}
+        items.append(RectItem(*box[band.edge], colour))
+    return items
 
 
 def _fit(env: _Env, blocks: list[Block], w: float, h: float, *, report: bool = True
@@ -1241,5 +1509,8 @@ def item_box(item: Item) -> tuple[float, float, float, float]:
         half = item.width_pt * _PT_MM / 2
         return (min(item.x1, item.x2), min(item.y1, item.y2) - half, max(item.x1, item.x2),
                 max(item.y1, item.y2) + half)
+    if isinstance(item, CircleItem):
+        r = item.radius + item.width_pt * _PT_MM / 2
+        return item.cx - r, item.cy - r, item.cx + r, item.cy + r
     return item.x, item.y, item.x + item.width, item.y + item.height
 

@@ -102,16 +102,38 @@ class RectItem:
 
 @dataclass(frozen=True, slots=True)
 class ImageItem:
-    """A raster image (logo), scaled into the box keeping its aspect ratio."""
+    """A raster image, scaled keeping its aspect ratio: into the box (a logo), or with
+    `cover` over the whole box, cropped to the card and its bleed (a background picture)."""
 
     x: float
     y: float
     width: float
     height: float
     path: Path
+    cover: bool = False
 
 
-Item = TextItem | QrItem | RuleItem | RectItem | ImageItem
+def cover_box(item: ImageItem, pixels_w: int, pixels_h: int
+              ) -> tuple[float, float, float, float]:
+    """(x, y, width, height) in mm of a picture of `pixels_w` x `pixels_h` scaled to cover
+    `item`'s box and centred on it: what the renderer draws and the contrast check samples."""
+    scale = max(item.width / pixels_w, item.height / pixels_h)
+    w, h = pixels_w * scale, pixels_h * scale
+    return item.x + (item.width - w) / 2, item.y + (item.height - h) / 2, w, h
+
+
+@dataclass(frozen=True, slots=True)
+class CircleItem:
+    """An empty circle (a stamp card's stamp): centre, radius, outline."""
+
+    cx: float
+    cy: float
+    radius: float
+    colour: Colour
+    width_pt: float = 0.8
+
+
+Item = TextItem | QrItem | RuleItem | RectItem | ImageItem | CircleItem
 
 
 @dataclass(frozen=True, slots=True)

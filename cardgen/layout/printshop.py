@@ -21,9 +21,9 @@ from typing import Literal
 
 from cardgen.errors import Problem
 from cardgen.input.model import CardSpec
+from cardgen.layout.face import item_box
 from cardgen.layout.placed import FaceLayout, QrItem, TextItem
 from cardgen.layout.sheets import PageGeometry, Slot
-from cardgen.text.measure import font_extents, text_width_mm
 
 #: Text and QR codes stay at least this far inside the trim on print-shop output (mm).
 SAFE_AREA_MM = 3.0
@@ -55,17 +55,6 @@ def wants_crop_marks(spec: CardSpec) -> bool:
     return spec.print.crop_marks and "crop_marks" in spec.print.model_fields_set
 
 
-def _item_box(item: TextItem | QrItem) -> Box:
-    if isinstance(item, QrItem):
-        return (item.x, item.y, item.side, item.side)
-    width = text_width_mm(item.text, item.font, item.size_pt)
-    ascent, descent = font_extents(item.font)
-    size_mm = item.size_pt * 25.4 / 72
-    left = {"left": item.x, "center": item.x - width / 2, "right": item.x - width}[item.align]
-    top = item.baseline - ascent * size_mm
-    return (left, top, width, (ascent + descent) * size_mm)
-
-
 def _path(field: str, side: str) -> tuple[str | int, ...]:
     parts: list[str | int] = [int(p) if p.isdigit() else p for p in field.split(".") if p]
     return tuple(parts) if parts else (side,)
@@ -78,8 +67,10 @@ def safe_area_problems(face: FaceLayout, side: str, margin: float = SAFE_AREA_MM
     for item in face.items:
         if not isinstance(item, TextItem | QrItem):
             continue
-        x, y, w, h = _item_box(item)
-        closest = min(x, y, face.width - (x + w), face.height - (y + h))
+        # The same box the layout keeps items apart by: shaped text (Arabic, Bengali) is
+        # measured by its glyphs, not by its characters in the base font.
+        left, top, right, bottom = item_box(item)
+        closest = min(left, top, face.width - right, face.height - bottom)
         if closest >= margin - 0.01:
             continue
         what = "QR code" if isinstance(item, QrItem) else f"text '{item.text}'"

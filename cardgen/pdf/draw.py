@@ -34,6 +34,7 @@ from cardgen import workers as forked
 from cardgen.errors import CardgenError
 from cardgen.input.units import Colour, mm_to_pt
 from cardgen.layout.placed import (
+    CircleItem,
     FaceLayout,
     FontRef,
     GlyphRun,
@@ -46,6 +47,7 @@ from cardgen.layout.placed import (
     RuleItem,
     Scale,
     TextItem,
+    cover_box,
 )
 from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate, fmt
 from cardgen.qr.encode import rectangle_path
@@ -257,6 +259,10 @@ def _draw_item(canvas: Canvas, painter: _Painter, item: Item, face: FaceLayout, 
             canvas.drawString(x, y, item.text)
     elif isinstance(item, QrItem):
         _draw_qr(canvas, painter, item, h)
+    elif isinstance(item, CircleItem):
+        _draw_circle(canvas, painter, item, h)
+    elif isinstance(item, ImageItem) and item.cover:
+        _draw_cover_image(canvas, item, face, b)
     elif isinstance(item, ImageItem):
         canvas.drawImage(
             ImageReader(str(item.path)),
@@ -264,6 +270,29 @@ def _draw_item(canvas: Canvas, painter: _Painter, item: Item, face: FaceLayout, 
             mm_to_pt(item.width), mm_to_pt(item.height),
             preserveAspectRatio=True, anchor="c", mask="auto",
         )
+
+
+def _draw_circle(canvas: Canvas, painter: _Painter, item: CircleItem, card_h_pt: float
+                 ) -> None:
+    painter.stroke(item.colour)
+    canvas.setLineWidth(item.width_pt)
+    canvas.circle(mm_to_pt(item.cx), card_h_pt - mm_to_pt(item.cy), mm_to_pt(item.radius),
+                  stroke=1, fill=0)
+
+
+def _draw_cover_image(canvas: Canvas, item: ImageItem, face: FaceLayout, b: float) -> None:
+    """A background picture: scaled to cover its box (`cover_box`, the same geometry the
+    layout's contrast check samples), clipped to the card and its bleed."""
+    reader = ImageReader(str(item.path))
+    x, y, w, h = cover_box(item, *reader.getSize())
+    card_h = mm_to_pt(face.height)
+    canvas.saveState()
+    clip = canvas.beginPath()
+    clip.rect(-b, -b, mm_to_pt(face.width) + 2 * b, card_h + 2 * b)
+    canvas.clipPath(clip, stroke=0, fill=0)
+    canvas.drawImage(reader, mm_to_pt(x), card_h - mm_to_pt(y + h), mm_to_pt(w),
+                     mm_to_pt(h), mask="auto")
+    canvas.restoreState()
 
 
 def _captured(canvas: Canvas, draw: Callable[[], None]) -> str:
@@ -309,7 +338,8 @@ def _face_chunks(canvas: Canvas, painter: _Painter, face: FaceLayout, bleed: flo
         if chunk is None:
             def draw(item: Item = item) -> None:
                 _draw_item(canvas, painter, item, face, b)
-            chunk = _Chunk(_captured(canvas, draw), isinstance(item, RectItem | ImageItem))
+            chunk = _Chunk(_captured(canvas, draw),
+                           isinstance(item, RectItem | ImageItem | CircleItem))
             if key is not None:
                 memo[key] = chunk
         chunks.append(chunk)
@@ -477,11 +507,15 @@ def render_document(
     colour_mode: ColourMode = "rgb",
     bleed: float = 0.0,
     duplex: str = "none",
+    share_parts: bool = True,
 ) -> bytes:
-    """The whole PDF as bytes: every page of `pages`, each face drawn once as a form."""
+    """The whole PDF as bytes: every page of `pages`, each face drawn once as a form.
+    `share_parts` False: each face's form holds all of its drawing, nothing shared with
+    other faces (each face as it is drawn on its own, for the face check)."""
     buffer = io.BytesIO()
     write_document(buffer, pages, faces, title=title, furniture_font=furniture_font,
-                   colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+                   colour_mode=colour_mode, bleed=bleed, duplex=duplex,
+                   share_parts=share_parts)
     return buffer.getvalue()
 
 
@@ -512,6 +546,7 @@ def write_document(
     colour_mode: ColourMode = "rgb",
     bleed: float = 0.0,
     duplex: str = "none",
+    share_parts: bool = True,
 ) -> None:
     """Writes the PDF to `out`: a base document of forms and fonts made by reportlab, then
     the pages as an incremental update, each written as soon as it is made."""
@@ -521,7 +556,8 @@ def write_document(
     rl_config.useA85 = 0
     try:
         _write_document(out, pages, faces, title=title, furniture_font=furniture_font,
-                        colour_mode=colour_mode, bleed=bleed, duplex=duplex)
+                        colour_mode=colour_mode, bleed=bleed, duplex=duplex,
+                        share_parts=share_parts)
     finally:
         rl_config.useA85 = saved
 
@@ -578,6 +614,7 @@ def _write_document(
     colour_mode: ColourMode,
     bleed: float,
     duplex: str,
+    share_parts: bool = True,
 ) -> None:
     buffer = io.BytesIO()
     first = pages[0] if pages else None
@@ -612,11 +649,22 @@ def _write_document(
             continue
         forms[face] = form_of[key] = _form_name(key)
         chunks[form_of[key]] = _face_chunks(canvas, painter, face, bleed, memo)
-    shared, contents, placing = _share_chunks(chunks)
+    if share_parts:
+        shared, contents, placing = _share_chunks(chunks)
+    else:
+        shared, placing = {}, {}
+        contents = {name: [c.ops for c in face_chunks] for name, face_chunks in chunks.items()}
     del chunks, memo
     b = mm_to_pt(bleed)
     boxes = {form_of[key]: (-b, -b, mm_to_pt(faces[key].width) + b,
                             mm_to_pt(faces[key].height) + b) for key in used}
+    # The faces' pictures are named in the base page's resources, which every face form
+    # uses. reportlab keeps that list for the page, but a form begun while the page has no
+    # operators of its own takes the list over and clears it when it ends (the pictures were
+    # then named by the sheet marks and by no face: a logo never printed). So it is set
+    # aside while the sheet marks are drawn and put back for the page.
+    pictures = canvas._formsinuse
+    canvas._formsinuse = []
     # Every sheet of a run has the same crop marks and ruler: one form, placed on each page.
     marks: dict[tuple[object, ...], str] = {}
     for page in pages:
@@ -628,6 +676,7 @@ def _write_document(
                          uppery=mm_to_pt(page.height))
         _draw_sheet_marks(canvas, page, furniture_font, painter)
         canvas.endForm()
+    canvas._formsinuse = [*pictures, *canvas._formsinuse]
     # The base's one page is never shown (the update's page tree replaces it): it places the
     # sheet marks, so its resources name them (and the faces' pictures, drawn above), and
     # draws every furniture character, so the embedded subset has them.

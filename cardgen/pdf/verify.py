@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -219,19 +219,27 @@ def _reads_back(pixels: Pixels, left_mm: float, top_mm: float, want: QrExpectati
     return any(bytes(b.bytes) == expected for b in _decode(crop))
 
 
+#: What else is checked on a page while it is loaded for its codes (the face check,
+#: faces_check.py): given the page's index and the loaded page, what it found wrong. Loading
+#: a sheet costs more than rasterising a card on it, so the page is loaded once for both.
+PageCheck = Callable[[int, pdfium.PdfPage], list[str]]
+
+
 def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[QrExpectation]]],
-                  dpi: int) -> list[str]:
+                  dpi: int, findings: list[str] | None = None,
+                  page_check: PageCheck | None = None) -> list[str]:
+    """The codes' failures; what `page_check` finds goes in `findings`."""
     failures: list[str] = []
     count = len(document)
     for page_index, wanted in pages:
         if not 0 <= page_index < count:
             failures.extend(
                 f"page {w.page_index + 1}: expected a QR code for {w.payload!r}, but the "
-                f"PDF has {count} page(s)" for w in wanted)
+                f"PDF has {count} page{'' if count == 1 else 's'}" for w in wanted)
             continue
         page = document[page_index]
         try:
-            for region, inside in _regions(wanted):
+            for region, inside in _regions(wanted) if wanted else ():
                 # First look: few pixels a module, enough for a clean code to read back.
                 fast = max(fast_dpi(w, dpi) for w in inside)
                 again = list(inside)
@@ -247,6 +255,8 @@ def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[
                     failure = _check_one(pixels, want.x - off_x, want.y - off_y, want, dpi)
                     if failure:
                         failures.append(failure)
+            if page_check is not None and findings is not None:
+                findings += page_check(page_index, page)
         finally:
             page.close()
     return failures
@@ -254,19 +264,23 @@ def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[
 
 @dataclass
 class _SharedPdf:
-    """The PDF forked workers verify: handed to them by the fork instead of a copy with
-    every task; each worker opens it once, on its first task."""
+    """The PDF forked workers verify and the page check of the run: handed to them by the
+    fork instead of a copy with every task; each worker opens the PDF once, on its first
+    task."""
 
     pdf: bytes | Path
+    page_check: PageCheck | None
     document: pdfium.PdfDocument | None = None
 
 
 def _worker_verify(shared: _SharedPdf, task: tuple[Sequence[tuple[int, list[QrExpectation]]],
-                                                   int]) -> tuple[int, list[str]]:
+                                                   int]) -> tuple[int, list[str], list[str]]:
     if shared.document is None:
         shared.document = _open(shared.pdf)
     pages, dpi = task
-    return sum(len(w) for _, w in pages), _verify_pages(shared.document, pages, dpi)
+    findings: list[str] = []
+    failures = _verify_pages(shared.document, pages, dpi, findings, shared.page_check)
+    return sum(len(w) for _, w in pages), failures, findings
 
 
 #: Below this many pages to check, starting worker processes costs more than it saves.
@@ -279,7 +293,8 @@ def _workers() -> int:
 
 def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi: int = 300,
                progress: Callable[[int, int], None] | None = None,
-               parallel: bool | None = None) -> None:
+               parallel: bool | None = None, page_check: PageCheck | None = None,
+               check_pages: Iterable[int] = ()) -> list[str]:
     """Checks that every expected QR code decodes to exactly its payload.
 
     Only pages with expectations are rendered, and of those only the area around the codes;
@@ -287,10 +302,17 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
     Long jobs are shared among forked worker processes, one per core (`parallel` None:
     when there are cores and pages enough). Raises VerificationError naming every failing
     code's page, position, expected and decoded text.
+
+    `page_check`, when given, also runs on each page of `check_pages` (and on each page with
+    codes) while it is loaded; what it finds is returned, in page order, for the caller to
+    judge.
     """
+    findings: list[str] = []
     by_page: dict[int, list[QrExpectation]] = defaultdict(list)
     for want in expectations:
         by_page[want.page_index].append(want)
+    for page_index in check_pages if page_check is not None else ():
+        by_page.setdefault(page_index, [])
     pages = sorted(by_page.items())
     total = len(expectations)
     workers = _workers()
@@ -302,7 +324,7 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
         try:
             done = 0
             for page in pages:
-                failures += _verify_pages(document, [page], dpi)
+                failures += _verify_pages(document, [page], dpi, findings, page_check)
                 done += len(page[1])
                 if progress:
                     progress(done, total)
@@ -313,11 +335,12 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
         size = max(4, min(32, len(pages) // (workers * 4) or 1))
         tasks = [(pages[i:i + size], dpi) for i in range(0, len(pages), size)]
         with forked.ordered_map(_worker_verify, tasks, workers=workers, chunk=1,
-                                context=_SharedPdf(pdf)) as results:
+                                context=_SharedPdf(pdf, page_check)) as results:
             done = 0
             # in task order, so failures are listed in page order
-            for checked, found in results:
+            for checked, found, seen in results:
                 failures += found
+                findings += seen
                 done += checked
                 if progress:
                     progress(done, total)
@@ -330,6 +353,7 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
             "use lower error correction; if that does not help, report it as a cardgen bug "
             "with the input file",
         )
+    return findings
 
 
 def decode_all(pdf: bytes | Path, *, dpi: int = 300) -> list[list[str]]:
@@ -358,7 +382,8 @@ def render_page_png(pdf: bytes | Path, page_index: int, dpi: int, out: Path | Bi
     try:
         if not 0 <= page_index < len(document):
             raise VerificationError(
-                f"page {page_index + 1} does not exist: the PDF has {len(document)} page(s)",
+                f"page {page_index + 1} does not exist: the PDF has {len(document)} "
+                f"page{'' if len(document) == 1 else 's'}",
                 fix="ask for a page that exists",
             )
         page = document[page_index]

@@ -1,0 +1,157 @@
+"""Pictures on a card: checking an image file before it is placed (the logo, a background
+picture), and measuring the contrast of text against the pixels under it.
+
+A background picture covers the card and a fixed margin beyond it (`PICTURE_OVERHANG`,
+what runs into the bleed), scaled keeping its aspect ratio and centred (`placed.cover_box`,
+the geometry the renderer draws). Text on it is measured against the picture sampled at
+`SAMPLES_PER_MM`: each sample is the average of the picture over that small square (the eye
+averages finer texture, and a stray speck must not decide), and a text line's contrast is
+the lowest WCAG ratio between its colour and any sample under its box.
+
+Codes:
+
+- CG750 error: the background picture is missing, not PNG or JPEG, or not an image.
+- CG751 error: an image (logo or background) is larger than cardgen reads (file size or
+  pixels).
+- CG752 error: text over the background picture has too little contrast with the pixels
+  under it (the field and the measured contrast are named).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from cardgen.errors import DocPath, Problem
+from cardgen.input.units import Colour, relative_luminance
+from cardgen.layout.placed import ImageItem, cover_box
+
+#: How far a background picture runs past the card's edge (into the bleed), in mm.
+PICTURE_OVERHANG = 3.0
+#: Samples of a background picture per millimetre when text on it is measured.
+SAMPLES_PER_MM = 2
+#: Limits on an image file: far above any logo or card picture (a 300 dpi photograph the
+#: size of an A4 page is 8.7 megapixels), far below what exhausts memory.
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    path: Path
+    width: int
+    height: int
+
+
+def check_image(value: str, base_dir: Path, *, what: str, code: str, path: DocPath,
+                fix: str) -> tuple[CheckedImage | None, list[Problem]]:
+    """The image file `value` (relative to `base_dir`) if it is a PNG or JPEG cardgen can
+    read within its limits; else the problem (`code` for a missing or unreadable file,
+    CG751 for one over the limits)."""
+    from PIL import Image, UnidentifiedImageError
+
+    file = Path(value).expanduser()
+    if not file.is_absolute():
+        file = base_dir / file
+    try:
+        size = file.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_IMAGE_BYTES:
+        return None, [Problem(
+            "CG751", f"the {what} {file} is {size / 1024 / 1024:.1f} MB; cardgen reads "
+            f"images of up to {MAX_IMAGE_BYTES // 1024 // 1024} MB", "error",
+            "save it smaller (a card needs at most about 1,000 x 1,000 pixels at 300 dpi)",
+            path)]
+    why = ""
+    try:
+        with Image.open(file) as image:
+            kind = image.format
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return None, [Problem(
+                    "CG751", f"the {what} {file} has {width} x {height} pixels; cardgen "
+                    f"reads images of up to {MAX_IMAGE_PIXELS // 1_000_000} megapixels",
+                    "error", "save it smaller (a card needs at most about 1,000 x 1,000 "
+                    "pixels at 300 dpi)", path)]
+            image.verify()
+    except FileNotFoundError:
+        why = "does not exist"
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError,
+            Image.DecompressionBombError) as exc:
+        why = f"cannot be read as an image ({exc})"
+    else:
+        if kind not in ("PNG", "JPEG"):
+            why = f"is a {kind} image; only PNG and JPEG are supported"
+        elif width <= 0 or height <= 0:
+            why = "has no pixels"
+        else:
+            return CheckedImage(file, width, height), []
+    return None, [Problem(code, f"the {what} {file} {why}", "error", fix, path)]
+
+
+_LINEAR = tuple(
+    (v / 255) / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4
+    for v in range(256))
+
+
+@dataclass(frozen=True)
+class Backdrop:
+    """A picture's relative luminance, sampled over the card: `rows[y][x]` is the sample
+    whose square starts (x, y) / SAMPLES_PER_MM mm from the card's top-left corner."""
+
+    rows: tuple[tuple[float, ...], ...]
+
+    def lowest_contrast(self, colour: Colour, box: tuple[float, float, float, float]
+                        ) -> float:
+        """The lowest WCAG contrast between `colour` and a sample under `box` (left, top,
+        right, bottom in mm); 21 where the box covers no sample."""
+        if not self.rows:
+            return 21.0
+        height, width = len(self.rows), len(self.rows[0])
+        x0 = max(0, math.floor(box[0] * SAMPLES_PER_MM))
+        y0 = max(0, math.floor(box[1] * SAMPLES_PER_MM))
+        x1 = min(width, math.ceil(box[2] * SAMPLES_PER_MM))
+        y1 = min(height, math.ceil(box[3] * SAMPLES_PER_MM))
+        text = relative_luminance(colour) + 0.05
+        worst = 21.0
+        for row in self.rows[y0:y1]:
+            for value in row[x0:x1]:
+                under = value + 0.05
+                ratio = under / text if under > text else text / under
+                if ratio < worst:
+                    worst = ratio
+        return worst
+
+
+@functools.lru_cache(maxsize=32)
+def backdrop(path: Path, mtime_ns: int, item: ImageItem, card_w: float, card_h: float
+             ) -> Backdrop:
+    """The picture of `item` sampled over a card of `card_w` x `card_h` mm (cached by file
+    and date: a batch's cards share it)."""
+    from PIL import Image
+
+    del mtime_ns  # part of the cache key only
+    with Image.open(path) as image:
+        picture = image.convert("RGBA")
+    # Transparent parts show the face's colour; white stands in for it here only as far as
+    # the picture is opaque (the check is of the picture's own pixels).
+    flat = Image.new("RGBA", picture.size, (255, 255, 255, 255))
+    flat.alpha_composite(picture)
+    x, y, w, h = cover_box(item, *picture.size)
+    scale = SAMPLES_PER_MM
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    sampled = flat.convert("RGB").resize(size, Image.Resampling.BOX)
+    left, top = round(-x * scale), round(-y * scale)
+    cols, rows_n = max(1, round(card_w * scale)), max(1, round(card_h * scale))
+    card = sampled.crop((left, top, left + cols, top + rows_n))
+    data = card.tobytes()
+    lum = [0.2126 * _LINEAR[data[i]] + 0.7152 * _LINEAR[data[i + 1]]
+           + 0.0722 * _LINEAR[data[i + 2]] for i in range(0, len(data), 3)]
+    return Backdrop(tuple(tuple(lum[i * cols:(i + 1) * cols]) for i in range(rows_n)))
+
+
+__all__ = ["MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "PICTURE_OVERHANG", "SAMPLES_PER_MM",
+           "Backdrop", "CheckedImage", "backdrop", "check_image"]
