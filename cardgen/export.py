@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 
 from cardgen.errors import CardgenError, Problem
+from cardgen.layout.pages import PreparedCard
 from cardgen.layout.placed import FaceLayout, PagePlan, Placement
-from cardgen.pipeline import BuildOptions, PreparedCard, prepare_cards
+from cardgen.pipeline import BuildOptions, prepare_cards
 
 ExportFormat = Literal["png", "svg", "pdf"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
@@ -130,14 +131,14 @@ def export_faces(path: Path, output_dir: Path, *, fmt: str = "png", dpi: int = D
     """OUTPUT/<variant>-front.<fmt> (and -back) for each variant asked for (all by default).
     Raises InputError when the file has errors and CardgenError when a code does not read
     back; nothing is written then."""
-    from cardgen.pictures import _check_dpi
-    from cardgen.pipeline import write_atomically
+    from cardgen.output import write_atomically
+    from cardgen.pictures import check_dpi
 
     if fmt not in FORMATS:
         raise CardgenError(f"--format {fmt} is not one cardgen exports",
                            fix=f"use one of {', '.join(FORMATS)}", code="CG761")
     chosen = cast(ExportFormat, fmt)
-    _check_dpi(dpi)
+    check_dpi(dpi)
     loaded, cards, problems = prepare_cards(
         path, BuildOptions(only_variants=tuple(variants), variants_csv=variants_csv))
     outputs: dict[str, bytes] = {}

@@ -14,10 +14,11 @@ from cardgen.errors import InputError, Problem
 from cardgen.input.starter import starter_text
 from cardgen.input.units import Colour, contrast_ratio
 from cardgen.layout import backdrop
+from cardgen.layout.pages import PreparedCard
 from cardgen.layout.placed import ImageItem, RectItem
 from cardgen.pdf.verify import render_page_png
 from cardgen.pictures import face_pdf
-from cardgen.pipeline import PreparedCard, prepare_cards
+from cardgen.pipeline import prepare_cards
 
 
 def _source(folder: Path, background: str, design: str = "classic") -> Path:

@@ -12,7 +12,7 @@ import pytest
 from conftest import EXAMPLES, run_cli
 from pdfprobe import decode_page, page_sizes_mm
 
-from cardgen import pipeline as build_module
+from cardgen import preparing as build_module
 from cardgen.input.model import Variant
 from cardgen.pipeline import BuildOptions, build_campaign, check_campaign
 
@@ -135,6 +135,7 @@ def test_manifest_rows(tmp_path: Path) -> None:
     assert [r["back_qr"] for r in rows] == ["", ""]
 
 
+@pytest.mark.slow
 def test_two_hundred_packed_variants_each_decode_to_their_own_link(tmp_path: Path) -> None:
     rows = [(f"school-{n:03d}", f"c{n:03d}") for n in range(200)]
     source = batch(tmp_path / "in", rows, pack=True)
@@ -263,6 +264,7 @@ def _cores(monkeypatch: pytest.MonkeyPatch, cores: int) -> None:
     monkeypatch.setattr(forked, "cores", lambda: cores)
 
 
+@pytest.mark.slow
 def test_cards_laid_out_by_forked_workers_print_the_same_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
     rows = [(f"school-{n:03d}", f"w{n:03d}") for n in range(build_module.PARALLEL_FROM + 10)]
@@ -281,6 +283,7 @@ def test_cards_laid_out_by_forked_workers_print_the_same_bytes(
         tracked(code) for _, code in rows[:10])
 
 
+@pytest.mark.slow
 def test_forked_workers_report_the_same_problems_in_the_same_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
     source = _problem_batch(tmp_path / "in", build_module.PARALLEL_FROM + 10)
@@ -300,7 +303,7 @@ def test_an_unexpected_error_in_a_worker_surfaces_in_the_parent(
     """A bug met while a worker lays out a card is raised here, as it would be without
     workers, not lost or turned into a hang."""
     source = _problem_batch(tmp_path / "in", build_module.PARALLEL_FROM + 10)
-    original = build_module._prepare
+    original = build_module.prepare_card
     where: list[int] = []
 
     def failing(variant: Variant, *args: Any) -> Any:
@@ -309,7 +312,7 @@ def test_an_unexpected_error_in_a_worker_surfaces_in_the_parent(
             raise RuntimeError("layout bug on school-150")
         return original(variant, *args)
 
-    monkeypatch.setattr(build_module, "_prepare", failing)
+    monkeypatch.setattr(build_module, "prepare_card", failing)
     _cores(monkeypatch, 2)
     with pytest.raises(RuntimeError, match="school-150"):
         check_campaign(source)
@@ -325,3 +328,42 @@ def test_small_batches_are_laid_out_here(monkeypatch: pytest.MonkeyPatch) -> Non
     assert build_module._preparing_workers(codes) == 2
     _cores(monkeypatch, 1)
     assert build_module._preparing_workers(codes) == 0
+
+
+@pytest.mark.slow
+def test_a_packed_batch_s_manifest_pages_hold_exactly_each_school_s_codes(
+        tmp_path: Path) -> None:
+    # Regression (issue 12.6): packed, the first school got every sheet and every row said
+    # pages 1 to the end; a campaign manager reprinting one school needs its own pages.
+    source = batch(tmp_path / "in", [], pack=True)
+    copies = {f"school-{n:02d}": 3 + (n * 5) % 9 for n in range(40)}
+    with open(source.parent / "batch.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "code", "copies", "helplines.dsl.name", "helplines.dsl.phone"])
+        for n, (ident, count) in enumerate(copies.items()):
+            writer.writerow([ident, f"p{n:02d}", count, f"Lead of {ident}",
+                             f"020 7946 {n:04d}"])
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--start-at", "4")
+    assert result.exit_code == 0, result.output
+    pdf = out / f"{SLUG}.pdf"
+    pages = len(page_sizes_mm(pdf))
+    fronts = {index + 1: decode_page(pdf, index, dpi=200) for index in range(0, pages, 2)}
+    rows = manifest(out)
+    assert [r["variant"] for r in rows] == list(copies)
+    sheets = pages // 2
+    assert f"on {sheets} sheets" in result.output
+    assert sum(copies.values()) + 3 <= sheets * 10 < sum(copies.values()) + 3 + 10
+    for row in rows:
+        first, last = map(int, row["pages"].split("-"))
+        link = tracked(row["code"])
+        inside = [page for page in fronts if first <= page <= last]
+        assert sum(fronts[page].count(link) for page in inside) == copies[row["variant"]]
+        assert all(link in fronts[page] for page in inside)  # no page without its cards
+        assert not any(link in fronts[page] for page in fronts if page not in inside)
+        assert int(row["sheets"]) == len(inside) == (last - first + 1) // 2
+        assert row["printed"] == row["copies"] == str(copies[row["variant"]])
+        assert row["helplines.dsl.name"] == f"Lead of {row['variant']}"
+        assert row["helplines.dsl.phone"].startswith("020 7946 ")
+    assert rows[0]["pages"].startswith("1-")
+    assert rows[-1]["pages"].endswith(f"-{pages}")

@@ -159,6 +159,7 @@ def test_file_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert "UTF-8" in problem.message
 
 
+@pytest.mark.slow
 def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
@@ -476,12 +477,14 @@ trees = st.recursive(leaves, lambda inner: st.dictionaries(keys, inner, max_size
 mappings = st.dictionaries(keys, trees, max_size=4)
 
 
+@pytest.mark.slow
 @given(mappings)
 def test_merge_with_nothing_is_identity(base: dict[str, Any]) -> None:
     assert deep_merge(base, {}) == base
     assert deep_merge({}, base) == base
 
 
+@pytest.mark.slow
 @given(mappings, mappings)
 def test_override_wins_except_where_both_are_mappings(base: dict[str, Any],
                                                        over: dict[str, Any]) -> None:
@@ -512,6 +515,7 @@ yaml_bits = st.sampled_from(["campaign: x\n", "front:\n", "  title: t\n", "  qr:
                              "variants:\n  - id: v\n", "<<: ", "? "])
 
 
+@pytest.mark.slow
 @given(st.lists(yaml_bits, max_size=12).map("".join))
 def test_any_text_loads_or_reports_problems(text: str) -> None:
     import tempfile

@@ -197,6 +197,7 @@ def test_each_paragraph_takes_the_direction_of_its_first_letter(atkinson: Path) 
 _WORDS = ["help", "free", "call", "مجاناً", "اتصل", "ফোন", "করো", "ਗੱਲ", "કરો", "now", "24/7"]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), max_size=8),
        st.lists(st.sampled_from(_WORDS), max_size=8),

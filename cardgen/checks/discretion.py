@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 from cardgen.errors import DocPath, Problem
 from cardgen.input.model import CardSpec, Face
-from cardgen.layout.designs import Design
+from cardgen.layout.designs import TEXT_ELEMENTS, Design
 
 #: endings that still give the word away (neglected, violently, ...)
 _ENDINGS = r"(?:s|es|d|ed|er|ers|ing|ive|ly|ful)?"
@@ -58,7 +58,7 @@ def _face_texts(spec: CardSpec, side: str, face: Face, design: Design
     says so), so it gives nothing away (a disguised design prints only the front's code)."""
     face_design = design.face("front" if side == "front" else "back")
     orientation = spec.card.orientation
-    for name in ("title", "text", "write_in", "footer"):
+    for name in TEXT_ELEMENTS:
         value = getattr(face, name)
         if value and face_design.places(name, orientation):
             yield (side, name), value

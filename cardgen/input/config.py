@@ -132,9 +132,11 @@ class LoadedCampaign:
 
 
 def load_campaign(path: Path, *, variants_csv: Path | None = None,
-                  only_variants: Sequence[str] = (), keep_going: bool = False
-                  ) -> LoadedCampaign:
-    """Reads, validates and resolves a campaign file into one `Variant` per batch.
+                  only_variants: Sequence[str] = (), keep_going: bool = False,
+                  text: str | None = None, base_dir: Path | None = None) -> LoadedCampaign:
+    """Reads, validates and resolves a campaign file into one `Variant` per batch. With
+    `text`, the campaign is that YAML (already in memory) and `path` only its name in
+    messages; files it names are then relative to `base_dir` (default: `path`'s folder).
 
     Raises `InputError` with every problem found (warnings included) when anything is
     wrong, and `CardgenError` (CG101) when the file cannot be read at all. With
@@ -146,7 +148,10 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
     """
     path = Path(path)
     shown = str(path)
-    text = read_text(path)
+    if text is None:
+        text = read_text(path)
+    else:
+        limits.check_text_size(text, limits.MAX_YAML_BYTES, "campaign text", shown)
     data, index, problems = parse_yaml(text, shown)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
@@ -164,7 +169,7 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
         indentation.move_as_meant(data, misplaced, [index])
     # what a list item read as words of the one above makes of that item is no news
     echoes = [p.path for p in problems if p.code == "CG171"]
-    base_dir = path.parent
+    base_dir = path.parent if base_dir is None else base_dir
     top = {k: v for k, v in data.items() if k not in ("variants", "variants_csv")}
     campaign = data.get("campaign")
     slug = slugify(campaign) if isinstance(campaign, str) else "cards"
@@ -255,7 +260,8 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
         per_variant.append(found_problems)
         if spec is not None and not any(p.severity == "error" and p.code != "CG120"
                                         for p in found_problems):
-            variants.append(Variant(id=source.id, code=source.code, spec=spec))
+            variants.append(Variant(id=source.id, code=source.code, spec=spec,
+                                    settings=_settings(source.override)))
     problems += _label_shared(per_variant, [s.id for s in sources])
 
     cautions = [p for p in problems if p.severity == "warning"]
@@ -319,6 +325,20 @@ def _as_meant(data: dict[str, Any], raws: list[Raw], indexes: tuple[Index, ...],
                 if written[:len(path)] == path:
                     index.setdefault((*new, *written[len(path):]), spot)
     return meant
+
+
+def _settings(override: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, str], ...]:
+    """A variant's own keys as (dotted key, value) pairs, lists joined by commas; its copies
+    are the manifest's own column."""
+    found: list[tuple[str, str]] = []
+    for key, value in override.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found += _settings(value, f"{name}.")
+        elif name != "print.copies" and value is not None:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            found.append((name, shown))
+    return tuple(found)
 
 
 def _where_in(index: Index) -> typing.Callable[[DocPath], Location | None]:

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pypdfium2 as pdfium
 import zxingcpp
@@ -222,14 +223,12 @@ def _reads_back(pixels: Pixels, left_mm: float, top_mm: float, want: QrExpectati
 #: faces_check.py): given the page's index and the loaded page, what it found wrong. Loading
 #: a sheet costs more than rasterising a card on it, so the page is loaded once for both.
 PageCheck = Callable[[int, pdfium.PdfPage], list[str]]
-#: The page check of the run under way (set by every verify_pdf call), a module global so
-#: forked workers inherit it.
-_page_check: PageCheck | None = None
 
 
 def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[QrExpectation]]],
-                  dpi: int, findings: list[str] | None = None) -> list[str]:
-    """The codes' failures; what the page check finds goes in `findings`."""
+                  dpi: int, findings: list[str] | None = None,
+                  page_check: PageCheck | None = None) -> list[str]:
+    """The codes' failures; what `page_check` finds goes in `findings`."""
     failures: list[str] = []
     count = len(document)
     for page_index, wanted in pages:
@@ -256,27 +255,31 @@ def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[
                     failure = _check_one(pixels, want.x - off_x, want.y - off_y, want, dpi)
                     if failure:
                         failures.append(failure)
-            if _page_check is not None and findings is not None:
-                findings += _page_check(page_index, page)
+            if page_check is not None and findings is not None:
+                findings += page_check(page_index, page)
         finally:
             page.close()
     return failures
 
 
-# A forked worker finds the PDF here instead of receiving a copy of it with every task.
-_shared_pdf: bytes | str = b""
-_worker_document: pdfium.PdfDocument | None = None
+@dataclass
+class _SharedPdf:
+    """The PDF forked workers verify and the page check of the run: handed to them by the
+    fork instead of a copy with every task; each worker opens the PDF once, on its first
+    task."""
+
+    pdf: bytes | Path
+    page_check: PageCheck | None
+    document: pdfium.PdfDocument | None = None
 
 
-def _worker_verify(task: tuple[Sequence[tuple[int, list[QrExpectation]]], int]
-                   ) -> tuple[int, list[str], list[str]]:
-    global _worker_document
-    if _worker_document is None:
-        _worker_document = _open(_shared_pdf if isinstance(_shared_pdf, bytes)
-                                 else Path(_shared_pdf))
+def _worker_verify(shared: _SharedPdf, task: tuple[Sequence[tuple[int, list[QrExpectation]]],
+                                                   int]) -> tuple[int, list[str], list[str]]:
+    if shared.document is None:
+        shared.document = _open(shared.pdf)
     pages, dpi = task
     findings: list[str] = []
-    failures = _verify_pages(_worker_document, pages, dpi, findings)
+    failures = _verify_pages(shared.document, pages, dpi, findings, shared.page_check)
     return sum(len(w) for _, w in pages), failures, findings
 
 
@@ -304,8 +307,6 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
     codes) while it is loaded; what it finds is returned, in page order, for the caller to
     judge.
     """
-    global _shared_pdf, _page_check
-    _page_check = page_check
     findings: list[str] = []
     by_page: dict[int, list[QrExpectation]] = defaultdict(list)
     for want in expectations:
@@ -323,7 +324,7 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
         try:
             done = 0
             for page in pages:
-                failures += _verify_pages(document, [page], dpi, findings)
+                failures += _verify_pages(document, [page], dpi, findings, page_check)
                 done += len(page[1])
                 if progress:
                     progress(done, total)
@@ -333,20 +334,16 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
         _open(pdf).close()  # a PDF that cannot be read fails here, once, not in a worker
         size = max(4, min(32, len(pages) // (workers * 4) or 1))
         tasks = [(pages[i:i + size], dpi) for i in range(0, len(pages), size)]
-        _shared_pdf = pdf if isinstance(pdf, bytes) else str(pdf)
-        try:
-            with forked.ordered_map(_worker_verify, tasks, workers=workers,
-                                    chunk=1) as results:
-                done = 0
-                # in task order, so failures are listed in page order
-                for checked, found, seen in results:
-                    failures += found
-                    findings += seen
-                    done += checked
-                    if progress:
-                        progress(done, total)
-        finally:
-            _shared_pdf = b""
+        with forked.ordered_map(_worker_verify, tasks, workers=workers, chunk=1,
+                                context=_SharedPdf(pdf, page_check)) as results:
+            done = 0
+            # in task order, so failures are listed in page order
+            for checked, found, seen in results:
+                failures += found
+                findings += seen
+                done += checked
+                if progress:
+                    progress(done, total)
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise VerificationError(
@@ -378,7 +375,8 @@ def decode_all(pdf: bytes | Path, *, dpi: int = 300) -> list[list[str]]:
         document.close()
 
 
-def render_page_png(pdf: bytes | Path, page_index: int, dpi: int, out: Path) -> tuple[int, int]:
+def render_page_png(pdf: bytes | Path, page_index: int, dpi: int, out: Path | BinaryIO
+                    ) -> tuple[int, int]:
     """Writes one page as a PNG (colour, as printed) and returns its (width, height) in px."""
     document = _open(pdf)
     try:
