@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, YAMLError
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -34,6 +35,7 @@ from cardgen.input import limits
 from cardgen.input.starter import starter_text
 
 JsonValue = Any
+_ESCAPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def digest(text: str) -> str:
@@ -114,6 +116,11 @@ def _fresh(value: JsonValue) -> Any:
         if all(not isinstance(item, dict | list) for item in value):
             seq.fa.set_flow_style()
         return seq
+    if isinstance(value, str) and any(
+            unicodedata.category(c) in _ESCAPED and c != "\n" for c in value):
+        # Control, format and line-separator characters (the checker refuses most of them)
+        # are written escaped: raw, YAML would read them back differently or not at all.
+        return DoubleQuotedScalarString(value)
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)
     return value
@@ -241,7 +248,9 @@ class StudioDocument:
         merge_into(tree, data)
         out = io.StringIO()
         yaml.dump(tree, out)
-        return out.getvalue()
+        text = out.getvalue()
+        _parse(text, str(self.path))  # what is saved must read back
+        return text
 
     def changed_on_disk(self) -> bool:
         try:

@@ -73,8 +73,15 @@ function setPath(path, value) {
   } else {
     node[last] = value;
   }
+  markDirty();
+}
+
+function markDirty() {
   state.dirty = true;
   document.getElementById("file-name").dataset.dirty = "true";
+  // "Saved" and "Built" are about the card as it was: they go once it changes.
+  const shown = document.querySelector("#notices .notice.status");
+  if (shown) shown.remove();
 }
 
 const dotted = (path) => path.join(".");
@@ -309,7 +316,7 @@ function moveEntry(kind, id, step) {
       }
     }
   }
-  state.dirty = true;
+  markDirty();
   rebuild(`[data-move="${kind}.${id}.${step}"]`);
   edited();
 }
@@ -323,7 +330,7 @@ function removeEntry(kind, id) {
     }
     if (getPath([side, "qr"]) === id) setPath([side, "qr"], "");
   }
-  state.dirty = true;
+  markDirty();
   rebuild(`#add-${kind}`);
   edited();
 }
@@ -333,6 +340,7 @@ function entriesSection(kind, heading, fields, singular) {
   const entries = Object.entries(state.doc[kind] || {});
   entries.forEach(([id, entry], index) => {
     const shown = (entry && entry.name) || id;
+    const shownNow = { value: shown };
     const box = el("fieldset", { class: "entry", "data-path": `${kind}.${id}` },
       el("legend", { text: `${singular}: ${shown}` }));
     for (const [key, label, type] of fields) {
@@ -344,6 +352,15 @@ function entriesSection(kind, heading, fields, singular) {
     if (index < entries.length - 1) tools.append(el("button", { type: "button", "data-move": `${kind}.${id}.1`, text: "Move down", "aria-label": `Move ${shown} down`, onclick: () => moveEntry(kind, id, 1) }));
     tools.append(el("button", { type: "button", class: "remove", text: `Remove ${singular.toLowerCase()}`, "aria-label": `Remove ${singular.toLowerCase()} ${shown}`, onclick: () => removeEntry(kind, id) }));
     box.append(tools, el("div", { class: "problems" }));
+    // The entry's heading and buttons say its name as it is typed.
+    box.querySelector(`[name="${kind}.${id}.name"]`).addEventListener("input", (event) => {
+      const now = event.target.value.trim() || id;
+      box.querySelector("legend").textContent = `${singular}: ${now}`;
+      for (const button of tools.querySelectorAll("button")) {
+        button.setAttribute("aria-label", button.getAttribute("aria-label").replace(shownNow.value, now));
+      }
+      shownNow.value = now;
+    });
     section.append(box);
   });
   section.append(el("button", { type: "button", id: `add-${kind}`, text: `Add a ${singular.toLowerCase()}`, onclick: () => {
@@ -351,7 +368,7 @@ function entriesSection(kind, heading, fields, singular) {
     const id = newId(kind === "helplines" ? "helpline" : "link", state.doc[kind]);
     state.doc[kind][id] = { name: `New ${singular.toLowerCase()}` };
     if (kind === "helplines" && Array.isArray(getPath(["back", "helplines"]))) state.doc.back.helplines.push(id);
-    state.dirty = true;
+    markDirty();
     rebuild(`[name="${kind}.${id}.name"]`);
     edited();
   } }), el("div", { class: "problems" }));
