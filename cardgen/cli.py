@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 import click
 
 from cardgen import __version__
+from cardgen.api import BuildResult
 from cardgen.errors import CardgenError, Problem
 
 T = TypeVar("T")
@@ -81,18 +82,18 @@ class _ProgressBar:
             self.bar = None
 
 
-def _summary(result: Any, output_dir: Path) -> None:
+def _summary(result: BuildResult, output_dir: Path) -> None:
     """What was made: variants, cards, sheets, surplus, codes verified, files written."""
-    variants = len(result.variants)
-    surplus = sum(v.surplus for v in result.variants)
+    variants = len(result.manifest)
+    surplus = sum(int(row["surplus"]) for row in result.manifest)
     click.echo(
         f"{variants} variant{'s' if variants != 1 else ''}, "
         f"{result.cards} cards on {result.sheets} sheet{'s' if result.sheets != 1 else ''} "
         f"({result.pages} pages), {surplus} surplus; "
-        f"{result.verified_codes} QR code{'s' if result.verified_codes != 1 else ''} "
+        f"{result.codes_verified} QR code{'s' if result.codes_verified != 1 else ''} "
         "verified by decoding."
     )
-    files = list(result.files)
+    files = list(result.paths)
     if len(files) <= 5:
         for path in files:
             click.echo(f"wrote {path}")
@@ -132,14 +133,13 @@ def build(file: Path, output_dir: Path, split: bool, variants: tuple[str, ...],
           variants_csv: Path | None, start_at: int | None, strict: bool, force: bool,
           quiet: bool) -> None:
     """Validate, render and verify FILE; write the PDF(s) and a manifest."""
-    from cardgen.pipeline import BuildOptions, build_campaign
+    from cardgen import api
 
-    options = BuildOptions(output_dir=output_dir, split=split, strict=strict,
-                           only_variants=variants, variants_csv=variants_csv,
-                           start_at=start_at, force=force)
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
-        result = _run(lambda: build_campaign(file, options, progress=bar))
+        result = _run(lambda: api.build(
+            file, output_dir, split=split, strict=strict, variants=variants,
+            variants_csv=variants_csv, start_at=start_at, force=force, progress=bar))
     finally:
         if bar is not None:
             bar.close()
@@ -155,10 +155,9 @@ def build(file: Path, output_dir: Path, split: bool, variants: tuple[str, ...],
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(file: Path, variants_csv: Path | None, strict: bool) -> None:
     """Report every error and warning in FILE, with its position; write nothing."""
-    from cardgen.pipeline import BuildOptions, check_campaign
+    from cardgen import api
 
-    problems = _run(lambda: check_campaign(
-        file, BuildOptions(strict=strict, variants_csv=variants_csv)), writes=False)
+    problems = api.check(file, strict=strict, variants_csv=variants_csv)
     _echo_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
@@ -222,14 +221,12 @@ def _click_ask(question: str, default: str | None, check: Callable[[str], str]) 
 def preview(file: Path, output_dir: Path, variants: tuple[str, ...],
             variants_csv: Path | None, dpi: int | None, sheet: bool) -> None:
     """PNG pictures of each face of each card, drawn by the same code that prints."""
-    from cardgen.pictures import preview_faces, preview_sheets
+    from cardgen import api
 
-    make = preview_sheets if sheet else preview_faces
-    chosen = dpi or (100 if sheet else 150)
-    result = _run(lambda: make(file, output_dir, variants=variants, dpi=chosen,
-                               variants_csv=variants_csv))
+    result = _run(lambda: api.Session().previews(
+        file, output_dir, sheet=sheet, variants=variants, dpi=dpi, variants_csv=variants_csv))
     _echo_problems(list(result.warnings))
-    for path in result.files:
+    for path in result.paths:
         click.echo(f"wrote {path}")
 
 
@@ -249,7 +246,7 @@ def list_designs(contact_sheet: bool, output_dir: Path) -> None:
 
     click.echo(catalog.format_table(_run(catalog.designs_table)))
     if contact_sheet:
-        from cardgen.pipeline import write_atomically
+        from cardgen.output import write_atomically
 
         png = _run(catalog.designs_contact_sheet)
         for path in _run(lambda: write_atomically(output_dir, {"designs.png": png})):

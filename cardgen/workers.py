@@ -24,13 +24,14 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from typing import TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar, overload
 
 from cardgen.errors import WorkerLostError
 
 T = TypeVar("T")
 R = TypeVar("R")
+C = TypeVar("C")
 
 #: Chunks handed out ahead of the one the caller waits for, per worker: enough to keep every
 #: worker busy while the caller takes a result, few enough to collect quickly when stopping.
@@ -50,28 +51,59 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def _ignore_interrupts() -> None:
+class _NoContext:
+    """`ordered_map` was given no context: its function takes the item alone."""
+
+
+#: In a worker process only, for its whole life: what `ordered_map`'s function gets besides
+#: each item, handed over by the fork itself (never pickled).
+_worker_context: object = _NoContext()
+
+
+def _start_worker(context: object) -> None:
+    global _worker_context
+    _worker_context = context
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _run_chunk(job: tuple[Callable[[T], R], Sequence[T]]) -> list[R]:
+def _run_chunk(job: tuple[Callable[..., R], Sequence[Any]]) -> list[R]:
     function, items = job
-    return [function(item) for item in items]
+    if isinstance(_worker_context, _NoContext):
+        return [function(item) for item in items]
+    return [function(_worker_context, item) for item in items]
+
+
+@overload
+def ordered_map(function: Callable[[T], R], items: Sequence[T], *, workers: int,
+                chunk: int) -> AbstractContextManager[Iterator[R]]: ...
+
+
+@overload
+def ordered_map(function: Callable[[C, T], R], items: Sequence[T], *, workers: int,
+                chunk: int, context: C) -> AbstractContextManager[Iterator[R]]: ...
+
+
+def ordered_map(function: Callable[..., R], items: Sequence[Any], *, workers: int,
+                chunk: int, context: object = None) -> AbstractContextManager[Iterator[R]]:
+    """Within the block, an iterator of `function(item)` (or, with a `context`,
+    `function(context, item)`) for every item, in order, computed by `workers` forked
+    processes, `chunk` items a message. `function` must be a module-level function (it is
+    sent by name); the context reaches each worker through the fork, once, however big it
+    is. An exception raised by `function` is raised to the caller when its result is
+    reached; a worker that dies raises `WorkerLostError` there."""
+    return _ordered_map(function, items, workers=workers, chunk=chunk,
+                        context=_NoContext() if context is None else context)
 
 
 @contextmanager
-def ordered_map(function: Callable[[T], R], items: Sequence[T], *, workers: int,
-                chunk: int) -> Iterator[Iterator[R]]:
-    """Within the block, an iterator of `function(item)` for every item, in order, computed
-    by `workers` forked processes, `chunk` items a message. `function` must be a module-level
-    function; what it needs beyond its item it finds in module globals set before the block
-    (the fork copies them). An exception raised by `function` is raised to the caller when
-    its result is reached; a worker that dies raises `WorkerLostError` there."""
+def _ordered_map(function: Callable[..., R], items: Sequence[Any], *, workers: int,
+                 chunk: int, context: object) -> Iterator[Iterator[R]]:
     chunks = [items[start:start + chunk] for start in range(0, len(items), max(1, chunk))]
     pending: deque[Future[list[R]]] = deque()
+    # With fork, the initializer's arguments are copied by the fork, not pickled.
     executor = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
-                                   initializer=_ignore_interrupts)
+                                   initializer=_start_worker, initargs=(context,))
 
     def submit(index: int) -> None:
         pending.append(executor.submit(_run_chunk, (function, chunks[index])))

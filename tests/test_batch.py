@@ -12,7 +12,7 @@ import pytest
 from conftest import EXAMPLES, run_cli
 from pdfprobe import decode_page, page_sizes_mm
 
-from cardgen import pipeline as build_module
+from cardgen import preparing as build_module
 from cardgen.input.model import Variant
 from cardgen.pipeline import BuildOptions, build_campaign, check_campaign
 
@@ -300,7 +300,7 @@ def test_an_unexpected_error_in_a_worker_surfaces_in_the_parent(
     """A bug met while a worker lays out a card is raised here, as it would be without
     workers, not lost or turned into a hang."""
     source = _problem_batch(tmp_path / "in", build_module.PARALLEL_FROM + 10)
-    original = build_module._prepare
+    original = build_module.prepare_card
     where: list[int] = []
 
     def failing(variant: Variant, *args: Any) -> Any:
@@ -309,7 +309,7 @@ def test_an_unexpected_error_in_a_worker_surfaces_in_the_parent(
             raise RuntimeError("layout bug on school-150")
         return original(variant, *args)
 
-    monkeypatch.setattr(build_module, "_prepare", failing)
+    monkeypatch.setattr(build_module, "prepare_card", failing)
     _cores(monkeypatch, 2)
     with pytest.raises(RuntimeError, match="school-150"):
         check_campaign(source)

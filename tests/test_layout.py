@@ -16,9 +16,10 @@ from ruamel.yaml import YAML
 
 from cardgen.errors import Problem
 from cardgen.input.model import CardSpec
-from cardgen.layout import face as layout_module
+from cardgen.layout import fitcache
 from cardgen.layout.designs import Design, load_design
 from cardgen.layout.face import item_box, layout_face
+from cardgen.layout.fitcache import LayoutCache
 from cardgen.layout.placed import FaceLayout, ImageItem, QrItem, RuleItem, TextItem
 from cardgen.qr.encode import encode
 from cardgen.text.measure import load_font_family
@@ -52,6 +53,12 @@ def spec_of(data: dict[str, Any]) -> CardSpec:
     return CardSpec.model_validate(data)
 
 
+class Caches:
+    """The cache `lay` lays faces out with, shared as within one build."""
+
+    current = LayoutCache()
+
+
 def lay(spec: CardSpec, side: str = "front", design: str = "discreet",
         size: tuple[float, float] = (55.0, 85.0), payload: str | None = URL_103,
         base_dir: Path = EXAMPLES) -> tuple[FaceLayout | None, list[Problem]]:
@@ -59,7 +66,8 @@ def lay(spec: CardSpec, side: str = "front", design: str = "discreet",
     qr = payload if face is not None and face.qr else None
     return layout_face(spec, side,  # type: ignore[arg-type]
                        design=load_design(design, EXAMPLES), fonts=FONTS, card_w=size[0],
-                       card_h=size[1], qr_payload=qr, base_dir=base_dir)
+                       card_h=size[1], qr_payload=qr, base_dir=base_dir,
+                       cache=Caches.current)
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
@@ -317,9 +325,14 @@ def test_qr_only_reports_front_text_it_does_not_print() -> None:
 
 
 def test_layout_is_deterministic() -> None:
+    # Across fresh caches, as two builds: not a cached object compared with itself.
     spec = spec_of(raw_example("schools-batch.yaml"))
-    assert lay(spec, "front", "classic", (85.0, 54.0)) == lay(spec, "front", "classic",
-                                                               (85.0, 54.0))
+    _forget()
+    first = lay(spec, "front", "classic", (85.0, 54.0))
+    _forget()
+    second = lay(spec, "front", "classic", (85.0, 54.0))
+    assert first[0] is not None and first[0] is not second[0]
+    assert first == second
 
 
 @given(w=st.floats(40, 110), h=st.floats(40, 110),
@@ -340,11 +353,8 @@ def test_any_custom_size_either_lays_out_soundly_or_says_why(w: float, h: float,
 
 
 def _forget() -> None:
-    """Forget every fitted text, helpline entry and face, as a fresh process would."""
-    layout_module._ENTRY_CACHE.clear()
-    layout_module._PLAN_CACHE.clear()
-    layout_module._LAYOUT_CACHE.clear()
-    layout_module._PAYLOADS_SEEN.clear()
+    """Forget every fitted text, helpline entry and face, as a new build would."""
+    Caches.current = LayoutCache()
 
 
 def _school(lead: str, phone: str) -> CardSpec:
@@ -382,8 +392,8 @@ def test_a_batch_laid_out_from_warm_caches_matches_every_card_fitted_afresh(
     _forget()
     warm = _batch(size)
     with monkeypatch.context() as patched:
-        patched.setattr(layout_module._Span, "holds", lambda self, width: False)
-        patched.setattr(layout_module._BlockHolds, "holds", lambda self, width: False)
+        patched.setattr(fitcache.Span, "holds", lambda self, width: False)
+        patched.setattr(fitcache.BlockHolds, "holds", lambda self, width: False)
         _forget()
         afresh = _batch(size)
     _forget()
@@ -408,3 +418,34 @@ def test_a_card_whose_first_qr_size_fails_leaves_no_garbage_cycles() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_face_is_kept_by_its_build_s_cache_only() -> None:
+    # Caches belong to a build (or a session), not to the module: a fresh cache lays the
+    # face out again, equal but not the same object; the same cache gives it back.
+    spec = spec_of(raw_example("neglect-matters.yaml"))
+    _forget()
+    first, _ = lay(spec, "back", "discreet", (55.0, 85.0), None)
+    again, _ = lay(spec, "back", "discreet", (55.0, 85.0), None)
+    _forget()
+    afresh, _ = lay(spec, "back", "discreet", (55.0, 85.0), None)
+    assert first is again
+    assert afresh == first and afresh is not first
+
+
+def test_layout_caches_are_bounded() -> None:
+    cache = LayoutCache(size=4, faces=3, contexts=2)
+    design = load_design("classic", EXAMPLES)
+    for n in range(12):
+        spec = _school(f"Lead {n} (safeguarding lead)", f"020 7946 {n:04d}")
+        for side in ("front", "back"):
+            layout_face(spec, side, design=design, fonts=FONTS, card_w=85.0,  # type: ignore[arg-type]
+                        card_h=54.0, qr_payload=PAYLOADS["schools-batch.yaml"],
+                        base_dir=EXAMPLES, cache=cache)
+    assert 0 < len(cache.entries) <= 4 and 0 < len(cache.plans) <= 4
+    assert len(cache) <= 4 + 4 + 3 + 3 + 2
+    table: fitcache.SpanTable[str] = fitcache.SpanTable(size=10, per_key=2)
+    for width in (10.0, 20.0, 30.0):
+        table.keep(("k",), fitcache.Span(exact=width), f"at {width}")
+    assert table.find(("k",), 10.0) is None  # the oldest span went
+    assert table.find(("k",), 30.0) == ("at 30.0", fitcache.Span(exact=30.0))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from cardgen import pipeline as build
+from cardgen import output as build
 from cardgen.errors import OutputError
 
 CARD = """\
@@ -150,7 +150,7 @@ def test_a_link_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
 
 _INTERRUPT = """
 import os, signal, sys
-from cardgen import pipeline as build
+from cardgen import output as build
 from cardgen.pdf import draw as render
 real_replace, real_render = os.replace, render.render_to_file
 where = sys.argv[1]
@@ -227,7 +227,7 @@ def test_full_disk_while_rendering_keeps_previous_files(
 
 _INTERRUPT_BATCH = """
 import os, signal, sys
-from cardgen import pipeline as build
+from cardgen import preparing as build
 from cardgen import workers as forked
 where = sys.argv[1]
 real_map = forked.ordered_map
@@ -251,7 +251,7 @@ def ordered_map(function, items, **kwargs):
     return Interrupting()
 
 forked.ordered_map = ordered_map
-build.forked.ordered_map = ordered_map
+build.forked.ordered_map = ordered_map  # the module that forks the layout
 if where == "fork":   # Ctrl-C while the workers are being forked (in an at-fork hook)
     os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
 from cardgen.cli import main
@@ -277,13 +277,13 @@ def test_ctrl_c_while_workers_run_stops_the_batch_at_once(tmp_path: Path, where:
 
 _WORKER_DIES = """
 import os, signal, sys
-from cardgen import pipeline as build
+from cardgen import preparing as build
 real = build._prepare_in_worker
 
-def dies_on_the_fifth(index):
+def dies_on_the_fifth(job, index):
     if index == 5:
         os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
-    return real(index)
+    return real(job, index)
 
 build._prepare_in_worker = dies_on_the_fifth
 from cardgen.cli import main

@@ -256,8 +256,8 @@ def _optimised(png: bytes, colours: int = 64) -> bytes:
 def make_pictures(target: Path = IMAGES, examples: Path = ROOT / "examples") -> list[Path]:
     """Builds the examples and writes the README's pictures (and designs.png) to `target`."""
     from cardgen.catalog import designs_contact_sheet
+    from cardgen.output import write_atomically
     from cardgen.pictures import preview_faces, preview_sheets
-    from cardgen.pipeline import write_atomically
 
     outputs: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="cardgen-docs-") as folder:

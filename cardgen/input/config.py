@@ -941,15 +941,21 @@ def _read_text(path: Path) -> str:
 
 
 def load_campaign(path: Path, *, variants_csv: Path | None = None,
-                  only_variants: Sequence[str] = ()) -> LoadedCampaign:
-    """Reads, validates and resolves a campaign file into one `Variant` per batch.
+                  only_variants: Sequence[str] = (), text: str | None = None,
+                  base_dir: Path | None = None) -> LoadedCampaign:
+    """Reads, validates and resolves a campaign file into one `Variant` per batch. With
+    `text`, the campaign is that YAML (already in memory) and `path` only its name in
+    messages; files it names are then relative to `base_dir` (default: `path`'s folder).
 
     Raises `InputError` with every problem found (warnings included) when anything is
     wrong, and `CardgenError` (CG101) when the file cannot be read at all.
     """
     path = Path(path)
     shown = str(path)
-    text = _read_text(path)
+    if text is None:
+        text = _read_text(path)
+    else:
+        limits.check_text_size(text, limits.MAX_YAML_BYTES, "campaign text", shown)
     data, index, problems = _parse_yaml(text, shown)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
@@ -959,7 +965,7 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             f"not {_describe(data)}", "error", "start from `cardgen init`", (),
             index[()].at())])
     problems += hygiene.check_values(data, _where_in(index))
-    base_dir = path.parent
+    base_dir = path.parent if base_dir is None else base_dir
     top = {k: v for k, v in data.items() if k not in ("variants", "variants_csv")}
     campaign = data.get("campaign")
     slug = slugify(campaign) if isinstance(campaign, str) else "cards"

@@ -49,6 +49,16 @@ def check_file_size(path: Path, limit: int, what: str) -> None:
         raise InputError([problem])
 
 
+def check_text_size(text: str, limit: int, what: str, shown: str) -> None:
+    """CG160, as for a file, when YAML given in memory is bigger than `limit` bytes."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise InputError([Problem(
+            "CG160", f"the {what} is {_mb(size)}; cardgen reads at most {_mb(limit)}",
+            "error", "check that this is the right text; split a very large campaign into "
+            "several files", (), Location(shown))])
+
+
 def variants_problem(count: int, where: Location | None) -> Problem | None:
     if count <= MAX_VARIANTS:
         return None

@@ -175,7 +175,7 @@ def customised_text(answers: Answers) -> str:
 def write_starter(directory: Path, answers: Answers | None = None) -> list[Path]:
     """Writes DIRECTORY/cards.yaml and DIRECTORY/cardgen.schema.json; refuses to overwrite
     either (CG910). Returns the paths written, the campaign file first."""
-    from cardgen.pipeline import write_atomically
+    from cardgen.output import write_atomically
 
     directory = Path(directory)
     for name in (CARDS_FILE, SCHEMA_FILE):

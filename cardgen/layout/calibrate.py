@@ -103,8 +103,8 @@ def calibration_pages(sheet_name: str, base_dir: Path, *, duplex: str = "none"
 def write_calibration(sheet_name: str, output_dir: Path, *, duplex: str = "none",
                       base_dir: Path | None = None) -> Path:
     """Renders the calibration page(s) and writes `calibrate-<sheet>.pdf` atomically."""
+    from cardgen.output import write_atomically
     from cardgen.pdf import draw
-    from cardgen.pipeline import write_atomically
     from cardgen.text import measure
 
     sheet, pages = calibration_pages(sheet_name, base_dir or Path.cwd(), duplex=duplex)

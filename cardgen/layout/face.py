@@ -22,7 +22,6 @@ font or a fallback font (CG610, naming what to install), text contrast against t
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from cardgen.layout.designs import (
     Styles,
     TextStyle,
 )
+from cardgen.layout.fitcache import ANY_WIDTH, BlockHolds, Holds, LayoutCache, Span, TooWide
 from cardgen.layout.placed import (
     Align,
     FaceLayout,
@@ -135,6 +135,8 @@ class _Env:
     helplines: list[tuple[str, Helpline]]
     qr: QrCode | None
     logo: tuple[Path, float] | None  # path, width / height
+    #: what this build has fitted before (text, helpline entries)
+    cache: LayoutCache
     #: small stand-in for everything besides the text that fitting text reads (side, design,
     #: fonts, colours, language): keeps the keys of the fitting caches cheap to hash
     context: int = 0
@@ -189,10 +191,10 @@ def _size(style: TextStyle, scale: float) -> float:
 
 
 def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, width: float,
-                scale: float, field_name: str, path: DocPath, span: _Span | None = None
+                scale: float, field_name: str, path: DocPath, span: Span | None = None
                 ) -> list[_Slot]:
     """The lines of `tokens` wrapped to `width`. With `span`, narrows it to the widths
-    that wrap the same (see `_Span`)."""
+    that wrap the same (see `Span`)."""
     size = _size(style, scale)
     font = env.font(style)
     joined = " ".join(tokens)
@@ -261,7 +263,7 @@ def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, floa
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
-                     scale: float, span: _Span | None = None) -> list[_Slot]:
+                     scale: float, span: Span | None = None) -> list[_Slot]:
     slots: list[_Slot] = []
     path: DocPath = (env.side, element)
     for paragraph in text.split("\n"):
@@ -290,7 +292,7 @@ def _number_lines(helpline: Helpline) -> list[tuple[str, list[str], list[str]]]:
 
 def _helpline_slots(env: _Env, width: float, scale: float,
                     helplines: list[tuple[str, Helpline]],
-                    spans: list[_Span] | None = None) -> list[_Slot]:
+                    spans: list[Span] | None = None) -> list[_Slot]:
     st = env.styles
     slots: list[_Slot] = []
     for index, (hid, helpline) in enumerate(helplines):
@@ -303,77 +305,35 @@ def _helpline_slots(env: _Env, width: float, scale: float,
     return slots
 
 
-@dataclass
-class _Span:
-    """The column widths w that give the same lines as the width they were wrapped to:
-    `low <= w + 1e-9` and not `high <= w + 1e-9` (the comparisons the greedy wrap makes),
-    or exactly `exact` for shaped text, whose wrap does not say."""
-
-    low: float = -math.inf
-    high: float = math.inf
-    exact: float | None = None
-
-    def holds(self, width: float) -> bool:
-        if self.exact is not None:
-            return width == self.exact
-        limit = width + 1e-9
-        return self.low <= limit and not self.high <= limit
-
-
-@dataclass(frozen=True)
-class _TooWide:
-    """An entry that does not fit its column: the word or number wider than it."""
-
-    token: tuple[str, str, DocPath, float, float]
-
-
 # Fitted helplines, one entry at a time: in a batch usually one entry (the school's own
 # contact) differs between variants while the others are the same on every card, and the
 # QR side search fits the column at several nearby widths per card, which mostly wrap the
-# same: each entry keeps its few spans of widths, not one fit per width.
-_ENTRY_CACHE: dict[tuple[object, ...], list[tuple[_Span, tuple[_Slot, ...] | _TooWide]]] = {}
-_CACHE_SIZE = 16384
-_SPANS_PER_ENTRY = 8
-
-
+# same: each entry keeps its few spans of widths (`fitcache.Span`), not one fit per width.
 def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: float
-                 ) -> tuple[tuple[_Slot, ...], _Span]:
+                 ) -> tuple[tuple[_Slot, ...], Span]:
     key = (env.context, hid, helpline.name, helpline.phone, helpline.sms, helpline.sms_body,
            helpline.whatsapp, helpline.hours, scale)
-    fits = _ENTRY_CACHE.get(key)
-    if fits is not None:
-        for span, found in fits:
-            if span.holds(width):
-                if isinstance(found, _TooWide):
-                    raise _NoFit(width, 0.0, [], 0.0, found.token)
-                return found, span
-    span = _Span()
+    kept = env.cache.entries.find(key, width)
+    if kept is not None:
+        found, span = kept
+        if isinstance(found, TooWide):
+            raise _NoFit(width, 0.0, [], 0.0, found.token)
+        return found, span
+    span = Span()
     try:
         slots = tuple(_fit_entry(env, hid, helpline, width, scale, span))
     except _NoFit as fail:
         # Only a word or number wider than the column stops an entry (`_text_slots`); at
         # the widths of the span it is the same one, so the failure is kept too.
         assert fail.token is not None and fail.width == width and not fail.parts
-        _keep_entry(key, fits, span, _TooWide(fail.token))
+        env.cache.entries.keep(key, span, TooWide(fail.token))
         raise
-    _keep_entry(key, fits, span, slots)
+    env.cache.entries.keep(key, span, slots)
     return slots, span
 
 
-def _keep_entry(key: tuple[object, ...],
-                fits: list[tuple[_Span, tuple[_Slot, ...] | _TooWide]] | None, span: _Span,
-                kept: tuple[_Slot, ...] | _TooWide) -> None:
-    if fits is None:
-        if len(_ENTRY_CACHE) >= _CACHE_SIZE:
-            _ENTRY_CACHE.clear()
-        fits = _ENTRY_CACHE[key] = []
-    if len(fits) >= _SPANS_PER_ENTRY:
-        del fits[0]
-    fits.append((span, kept))
-
-
 def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: float,
-               span: _Span) -> list[_Slot]:
+               span: Span) -> list[_Slot]:
     st = env.styles
     slots: list[_Slot] = []
     base = f"{env.side}.helplines.{hid}"
@@ -392,7 +352,7 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
     return slots
 
 
-def _write_in_slots(env: _Env, width: float, scale: float, span: _Span | None = None
+def _write_in_slots(env: _Env, width: float, scale: float, span: Span | None = None
                     ) -> list[_Slot]:
     label = _face_text(env.face, "write_in") or ""
     slots = _paragraph_slots(env, "write_in", label, env.styles.write_in, width, scale, span)
@@ -400,18 +360,7 @@ def _write_in_slots(env: _Env, width: float, scale: float, span: _Span | None = 
     return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
 
 
-_PLAN_CACHE: dict[tuple[object, ...], list[tuple[_Span, _Plan]]] = {}
 _TEXT_ELEMENTS = frozenset({"title", "text", "footer", "write_in"})
-
-
-class _Holds:
-    """Says whether a plan made at one width is the plan at another width."""
-
-    def holds(self, width: float) -> bool:
-        raise NotImplementedError
-
-
-_ANY_WIDTH = _Span()  # a logo does not depend on the width
 
 
 def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
@@ -419,79 +368,28 @@ def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
 
 
 def _element_plan_holding(env: _Env, name: str, width: float, scale: float
-                          ) -> tuple[_Plan, _Span | _Holds]:
+                          ) -> tuple[_Plan, Span | Holds]:
     """The element's plan at `width`, and the widths it is also the plan at. In a batch the
     same title and text are fitted on every card, so their plans are kept by the spans of
     widths that wrap them the same; helplines are kept entry by entry (`_entry_slots`)."""
     if name == "helplines":
         return _helplines_plan_holding(env, width, scale)
     if name not in _TEXT_ELEMENTS:
-        return _SlotsPlan(_element_slots(env, name, width, scale)), _ANY_WIDTH
+        return _SlotsPlan(_element_slots(env, name, width, scale)), ANY_WIDTH
     key = (env.context, name, _face_text(env.face, name), scale)
-    fits = _PLAN_CACHE.get(key)
-    if fits is not None:
-        for span, plan in fits:
-            if span.holds(width):
-                return plan, span
-    span = _Span()
+    kept = env.cache.plans.find(key, width)
+    if kept is not None:
+        plan: _Plan = kept[0]
+        return plan, kept[1]
+    span = Span()
     slots = _element_slots(env, name, width, scale, span)
     made: _Plan = _SlotsPlan(slots, placed=None if any(s.logo for s in slots) else {})
-    if fits is None:
-        if len(_PLAN_CACHE) >= _CACHE_SIZE:
-            _PLAN_CACHE.clear()
-        fits = _PLAN_CACHE[key] = []
-    if len(fits) >= _SPANS_PER_ENTRY:
-        del fits[0]
-    fits.append((span, made))
+    env.cache.plans.keep(key, span, made)
     return made, span
 
 
-# Context ids are never reused, so dropping the table (to bound it) cannot make an old
-# cache entry answer for a new context.
-_CONTEXTS: dict[tuple[object, ...], int] = {}
-_CONTEXT_IDS = itertools.count(1)
-
-
-def _context_id(side: Side, design: Design, fonts: FontFamily, ink: Colour, accent: Colour,
-                language: str) -> int:
-    key = (side, design.name, design.source, fonts, ink, accent, language)
-    found = _CONTEXTS.get(key)
-    if found is None:
-        if len(_CONTEXTS) >= 1024:
-            _CONTEXTS.clear()
-        found = _CONTEXTS[key] = next(_CONTEXT_IDS)
-    return found
-
-
-@dataclass
-class _BlockHolds(_Holds):
-    """The widths at which the helplines block makes the same choices: each column count
-    is tried or stops the search as before, and every entry wraps the same in its column.
-    A block where an entry did not fit holds at no other width."""
-
-    gap: float
-    column_min: float
-    tried: list[tuple[int, bool, list[_Span]]]
-    failed: bool = False
-
-    def holds(self, width: float) -> bool:
-        if self.failed:
-            return False
-        for columns, stopped, spans in self.tried:
-            col_w = (width - self.gap * (columns - 1)) / columns
-            if (columns > 1 and col_w < self.column_min) != stopped:
-                return False
-            if not all(span.holds(col_w) for span in spans):
-                return False
-        return True
-
-
-def _helplines_plan(env: _Env, width: float, scale: float) -> _Plan:
-    return _helplines_plan_holding(env, width, scale)[0]
-
-
 def _helplines_plan_holding(env: _Env, width: float, scale: float
-                            ) -> tuple[_Plan, _BlockHolds]:
+                            ) -> tuple[_Plan, BlockHolds]:
     """The helplines in as many side-by-side columns (up to the design's limit, each at
     least its minimum width) as make the block shortest; fewer columns on a tie."""
     st = env.styles
@@ -503,7 +401,7 @@ def _helplines_plan_holding(env: _Env, width: float, scale: float
     failure: tuple[float, float, list[tuple[str, float]], float,
                    tuple[str, str, DocPath, float, float] | None] | None = None
     count = len(env.helplines)
-    holds = _BlockHolds(gap, st.helpline_column_min, [])
+    holds = BlockHolds(gap, st.helpline_column_min, [])
     for columns in range(1, min(st.helpline_columns, count) + 1):
         col_w = (width - gap * (columns - 1)) / columns
         if columns > 1 and col_w < st.helpline_column_min:
@@ -511,7 +409,7 @@ def _helplines_plan_holding(env: _Env, width: float, scale: float
             break
         per = math.ceil(count / columns)
         groups = [env.helplines[i:i + per] for i in range(0, count, per)]
-        spans: list[_Span] = []
+        spans: list[Span] = []
         holds.tried.append((columns, False, spans))
         try:
             plans = [_SlotsPlan(_helpline_slots(env, col_w, scale, g, spans)) for g in groups]
@@ -534,7 +432,7 @@ def _gap(env: _Env, scale: float) -> float:
 
 
 def _element_slots(env: _Env, name: str, width: float, scale: float,
-                   span: _Span | None = None) -> list[_Slot]:
+                   span: Span | None = None) -> list[_Slot]:
     if name == "write_in":
         return _write_in_slots(env, width, scale, span)
     if name == "logo":
@@ -726,7 +624,7 @@ def _plan_row(env: _Env, block: RowBlock, w: float, h: float, scale: float,
 
     # The search tries nearby widths, which mostly wrap every element the same: a column
     # made before is the column again wherever all its elements' plans hold.
-    made: list[tuple[list[_Span | _Holds], _StackPlan, list[tuple[str, float]], float]] = []
+    made: list[tuple[list[Span | Holds], _StackPlan, list[tuple[str, float]], float]] = []
 
     def column_at(width: float) -> tuple[_StackPlan, list[tuple[str, float]], float]:
         found = next((m for m in made if all(v.holds(width) for v in m[0])), None)
@@ -970,15 +868,18 @@ def _contrast_problems(env: _Env, printed: list[tuple[str, DocPath, str, TextSty
     return problems
 
 
+def _logo_path(spec: CardSpec, base_dir: Path) -> Path:
+    path = Path(spec.card.logo or "").expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
 def _load_logo(spec: CardSpec, base_dir: Path) -> tuple[tuple[Path, float] | None,
                                                          list[Problem]]:
     if not spec.card.logo:
         return None, []
     from PIL import Image, UnidentifiedImageError
 
-    path = Path(spec.card.logo).expanduser()
-    if not path.is_absolute():
-        path = base_dir / path
+    path = _logo_path(spec, base_dir)
     try:
         with Image.open(path) as image:
             kind = image.format
@@ -1024,12 +925,6 @@ def _resolve_helplines(spec: CardSpec, side: Side, face: Face, face_design: Face
 # --- the entry point ---------------------------------------------------------------------
 
 
-_LAYOUT_CACHE: dict[tuple[object, ...], tuple[FaceLayout | None, tuple[Problem, ...]]] = {}
-_LAYOUT_CACHE_SIZE = 4096
-#: QR payloads laid out before; a face can be in the cache only with one of these (or none)
-_PAYLOADS_SEEN: set[str] = set()
-
-
 def _layout_key(spec: CardSpec, side: Side, design: Design, fonts: FontFamily, card_w: float,
                 card_h: float, qr_payload: str | None, base_dir: Path) -> tuple[object, ...]:
     """Everything a face's layout reads. In a batch most faces differ only in what the face
@@ -1045,43 +940,54 @@ def _layout_key(spec: CardSpec, side: Side, design: Design, fonts: FontFamily, c
         (hid, spec.helplines[hid].model_dump_json() if hid in spec.helplines else None)
         for hid in ids
     )
+    logo = _stamp(_logo_path(spec, base_dir)) if spec.card.logo else None
     return (side, face.model_dump_json(), spec.card.model_dump_json(), spec.language,
-            spec.back is None, printed, design.name, design.source, fonts, card_w, card_h,
-            qr_payload, base_dir)
+            spec.back is None, printed, design.name, _stamp(design.source), fonts, card_w,
+            card_h, qr_payload, base_dir, logo)
+
+
+def _stamp(path: Path | None) -> tuple[object, ...] | None:
+    """A file as a cache key: its path, time and size, so that a file changed during a
+    session (a new logo under the same name, an edited design) is another file."""
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return (path,)
+    return (path, stat.st_mtime_ns, stat.st_size)
 
 
 def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily,
                 card_w: float, card_h: float, qr_payload: str | None,
-                base_dir: Path) -> tuple[FaceLayout | None, list[Problem]]:
+                base_dir: Path, cache: LayoutCache | None = None
+                ) -> tuple[FaceLayout | None, list[Problem]]:
     """Places one face of `spec` on a card of `card_w` x `card_h` mm (upright). Returns
     the layout, or None when there are errors, and every problem found. Layouts are
-    immutable, so a face laid out before is returned from a cache."""
+    immutable, so a face laid out before with the same `cache` (one per build or session;
+    none: a fresh one) is returned from it, and text fitted before is reused."""
     if (spec.front if side == "front" else spec.back) is None:
         return None, []
-    if qr_payload is not None and qr_payload not in _PAYLOADS_SEEN:
-        # A batch of tracked links has a new payload on every card: no face with it can be
-        # in the cache, so it is laid out without spelling out the cache key. A payload
-        # seen again is kept from its second card on.
-        if len(_PAYLOADS_SEEN) >= _LAYOUT_CACHE_SIZE:
-            _PAYLOADS_SEEN.clear()
-        _PAYLOADS_SEEN.add(qr_payload)
+    cache = cache if cache is not None else LayoutCache()
+    if qr_payload is not None and cache.first_sight(qr_payload):
         return _layout_face(spec, side, design=design, fonts=fonts, card_w=card_w,
-                            card_h=card_h, qr_payload=qr_payload, base_dir=base_dir)
+                            card_h=card_h, qr_payload=qr_payload, base_dir=base_dir,
+                            cache=cache)
     key = _layout_key(spec, side, design, fonts, card_w, card_h, qr_payload, base_dir)
-    hit = _LAYOUT_CACHE.get(key)
+    hit: tuple[FaceLayout | None, tuple[Problem, ...]] | None = cache.face(key)
     if hit is None:
         laid_out, problems = _layout_face(spec, side, design=design, fonts=fonts,
                                           card_w=card_w, card_h=card_h,
-                                          qr_payload=qr_payload, base_dir=base_dir)
-        if len(_LAYOUT_CACHE) >= _LAYOUT_CACHE_SIZE:
-            _LAYOUT_CACHE.clear()
-        hit = _LAYOUT_CACHE[key] = (laid_out, tuple(problems))
+                                          qr_payload=qr_payload, base_dir=base_dir,
+                                          cache=cache)
+        hit = (laid_out, tuple(problems))
+        cache.keep_face(key, hit)
     return hit[0], list(hit[1])
 
 
 def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily,
                  card_w: float, card_h: float, qr_payload: str | None,
-                 base_dir: Path) -> tuple[FaceLayout | None, list[Problem]]:
+                 base_dir: Path, cache: LayoutCache) -> tuple[FaceLayout | None, list[Problem]]:
     face = spec.front if side == "front" else spec.back
     if face is None:
         return None, []
@@ -1116,8 +1022,9 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
 
     colours = spec.card.colours
     env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
-               helplines, code, logo,
-               _context_id(side, design, fonts, colours.ink, colours.accent, spec.language))
+               helplines, code, logo, cache, cache.context_id(
+                   (side, design.name, _stamp(design.source), fonts, colours.ink,
+                    colours.accent, spec.language)))
 
     for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
         given = getattr(face, name) is not None

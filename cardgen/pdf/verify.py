@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pypdfium2 as pdfium
 import zxingcpp
@@ -353,7 +354,8 @@ def decode_all(pdf: bytes | Path, *, dpi: int = 300) -> list[list[str]]:
         document.close()
 
 
-def render_page_png(pdf: bytes | Path, page_index: int, dpi: int, out: Path) -> tuple[int, int]:
+def render_page_png(pdf: bytes | Path, page_index: int, dpi: int, out: Path | BinaryIO
+                    ) -> tuple[int, int]:
     """Writes one page as a PNG (colour, as printed) and returns its (width, height) in px."""
     document = _open(pdf)
     try:
