@@ -2,7 +2,7 @@
 
 One user, one file, one machine: the server listens on 127.0.0.1 only, behind `security.Guard`.
 Every call that looks at the card sends the page's whole document; the server lays it over
-FILE's text (`document`), checks it, and pictures it through `engine` (the public API), one
+FILE's text (`document`), checks it, and pictures it through the public API (`cardgen.Session`), one
 call at a time (the library's caches are not shared between threads). The studio reads and
 writes only in FILE's folder and its `output/` folder (CG975 for a path that leads out).
 
@@ -35,9 +35,9 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from cardgen import Session
 from cardgen.errors import CardgenError, Location, Problem
 from cardgen.input import limits
-from cardgen.studio import engine
 from cardgen.studio.document import StudioDocument
 from cardgen.studio.security import Guard, cookie_name, new_token
 
@@ -192,6 +192,9 @@ class Studio:
 
     def __init__(self, document: StudioDocument) -> None:
         self.document = document
+        # The library's caches (fonts, designs, fitted text, faces) live in one session, used
+        # by one call at a time: a session is not safe to share between threads.
+        self.session = Session()
         self.lock = threading.Lock()
         self.built: dict[str, Path] = {}
         self.design_pictures: dict[str, bytes] = {}
@@ -214,7 +217,7 @@ class Studio:
     def render(self, data: Any, variant: str | None, sides: list[str]) -> dict[str, Any]:
         text, refused = self.source(data)
         with self.lock:
-            problems = refused or engine.check(text, base_dir=self.folder)
+            problems = refused or self.session.check(text, base_dir=self.folder)
             images: dict[str, str] = {}
             failed: list[Problem] = []
             if not any(p.severity == "error" for p in problems):
@@ -222,7 +225,7 @@ class Studio:
                     if side == "back" and not data.get("back"):
                         continue
                     try:
-                        png = engine.preview(text, side=side,  # type: ignore[arg-type]
+                        png = self.session.preview(text, side=side,  # type: ignore[arg-type]
                                              variant=variant or None,
                                              dpi=SHEET_DPI if side == "sheet" else PREVIEW_DPI,
                                              base_dir=self.folder)
@@ -241,7 +244,7 @@ class Studio:
             return 422, {"problems": self.problems_json(refused)}
         with self.lock:
             try:
-                result = engine.build(text, self.output_dir, base_dir=self.folder)
+                result = self.session.build(text, self.output_dir, base_dir=self.folder)
             except CardgenError as error:
                 return 422, {"problems": self.problems_json(error.problems())}
         files = []
@@ -259,7 +262,7 @@ class Studio:
             text = starter_text().replace("design: discreet", f"design: {name}", 1)
             with self.lock:
                 try:
-                    self.design_pictures[name] = engine.preview(
+                    self.design_pictures[name] = self.session.preview(
                         text, side="front", dpi=72, base_dir=self.folder)
                 except CardgenError:
                     return None
