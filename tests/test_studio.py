@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -246,4 +247,14 @@ def test_the_page_ships_every_asset_it_uses() -> None:
         assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)", text), "no CDN"
     pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
     assert '"cardgen.studio" = ["static/*"]' in pyproject
-    assert json.dumps  # the page talks JSON to the server only
+
+
+@pytest.mark.parametrize("args", [["--help"], ["studio", "--help"]])
+def test_help_loads_no_web_framework(args: list[str]) -> None:
+    code = ("import sys; from click.testing import CliRunner; from cardgen.cli import main; "
+            f"r = CliRunner().invoke(main, {args!r}); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in sys.modules if m.startswith('cardgen.studio') or "
+            "m.split('.')[0] in ('starlette', 'uvicorn', 'playwright', 'anyio')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"

@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import EXAMPLES, ROOT
+from pdfprobe import decode_page
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from ruamel.yaml import YAML
 
 from cardgen.input.starter import starter_text
-from pdfprobe import decode_page
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",

@@ -144,7 +144,7 @@ def _take_tail(holder: CommentedMap, key: Any) -> str:
         return ""
     first, rest = token.value.split("\n", 1)
     token.value = first + "\n"
-    return rest
+    return str(rest)
 
 
 def _put_tail(holder: CommentedMap, key: Any, tail: str) -> None:
