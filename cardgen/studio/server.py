@@ -36,13 +36,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cardgen import Session
-from cardgen.errors import CardgenError, Location, Problem
+from cardgen.errors import CardgenError, Location, Problem, sorted_problems
 from cardgen.input import limits
 from cardgen.studio.document import StudioDocument
 from cardgen.studio.security import Guard, cookie_name, new_token
 
 STATIC = Path(__file__).parent / "static"
-PREVIEW_DPI = 160
+PREVIEW_DPI = 130
 SHEET_DPI = 60
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -215,28 +215,44 @@ class Studio:
         return self.document.updated_text(data), outside_folder(data, self.folder)
 
     def render(self, data: Any, variant: str | None, sides: list[str]) -> dict[str, Any]:
+        """The problems of the page's document and, when it has no errors, pictures of the
+        sides asked for (`front` and `back`, or `sheet`) of one variant (the first by
+        default)."""
         text, refused = self.source(data)
-        with self.lock:
-            problems = refused or self.session.check(text, base_dir=self.folder)
-            images: dict[str, str] = {}
-            failed: list[Problem] = []
-            if not any(p.severity == "error" for p in problems):
-                for side in sides:
-                    if side == "back" and not data.get("back"):
-                        continue
-                    try:
-                        png = self.session.preview(text, side=side,  # type: ignore[arg-type]
-                                             variant=variant or None,
-                                             dpi=SHEET_DPI if side == "sheet" else PREVIEW_DPI,
-                                             base_dir=self.folder)
-                    except CardgenError as error:
-                        failed.extend(error.problems())
-                        break
-                    images[side] = "data:image/png;base64," + base64.b64encode(png).decode()
-        problems = [*problems, *failed]
-        return {"problems": self.problems_json(problems),
-                "images": images if not failed else {},
-                "variants": variant_ids(data, self.folder)}
+        ids = variant_ids(data, self.folder)
+        chosen = variant if variant in ids else (ids[0] if ids else None)
+        problems: list[Problem] = list(refused)
+        pictures: dict[str, bytes] = {}
+        if not refused:
+            with self.lock:
+                problems, pictures = self._pictures(text, bool(ids), chosen, sides)
+        failed = any(p.severity == "error" for p in problems)
+        return {"problems": self.problems_json(sorted_problems(problems)),
+                "images": {} if failed else {
+                    side: "data:image/png;base64," + base64.b64encode(png).decode()
+                    for side, png in pictures.items()},
+                "variants": ids}
+
+    def _pictures(self, text: str, batch: bool, variant: str | None, sides: list[str]
+                  ) -> tuple[list[Problem], dict[str, bytes]]:
+        # A batch is checked whole (every variant's problems), then one variant pictured.
+        # A single card is checked by picturing it: one reading, one layout, one PDF for
+        # both faces, and the same problems `check` finds.
+        problems = self.session.check(text, base_dir=self.folder) if batch else []
+        if any(p.severity == "error" for p in problems):
+            return problems, {}
+        try:
+            if "sheet" in sides:
+                return problems, {"sheet": self.session.preview(
+                    text, side="sheet", variant=variant, dpi=SHEET_DPI, base_dir=self.folder)}
+            made = self.session.previews(text, variants=[variant] if variant else None,
+                                         dpi=PREVIEW_DPI, base_dir=self.folder)
+        except CardgenError as error:
+            return [*problems, *error.problems()], {}
+        pictures: dict[str, bytes] = {side: png for name, png in made.images.items()
+                    for side in ("front", "back") if side in sides and name.endswith(
+                        f"-{side}.png")}
+        return [*problems, *made.warnings], pictures
 
     def build(self, data: Any) -> tuple[int, dict[str, Any]]:
         text, refused = self.source(data)
