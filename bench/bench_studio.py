@@ -4,13 +4,14 @@ Three parts, each printing figures, asserting nothing (not run in CI):
   server   for every example, what the server does for one edit (lay the page's document
            over the file, check it, picture the front and back) timed over a run of edits
            to front.title, with the studio's one `cardgen.Session`; and, as the baseline in
-           the same run, the same edits through the module functions `cardgen.check` and
-           `cardgen.preview` (a fresh session each call, as a one-off script would). ms an
-           edit (median, 95th percentile) and the ratio baseline / studio.
+           the same run, the same edits (the same text laid over the file) through the
+           module functions `cardgen.check` and `cardgen.preview` for each face (a fresh
+           session each call, as a one-off script would). ms an edit (median, 95th
+           percentile) and the ratio baseline / studio.
   browser  `cardgen studio` run as a user runs it and Debian's chromium typing into the
            title, one key at a time: ms from each edit to its new picture decoded on the
            page (window.cardgenTimings), median and 95th percentile; and the time from the
-           command to a usable page (first picture shown).
+           command to its address, to the form on the page, and to the first picture.
 
 Run: .venv/bin/python bench/bench_studio.py [--edits N] [--skip-browser] [EXAMPLE.yaml ...]
 """
@@ -67,8 +68,8 @@ def server_part(examples: list[Path], edits: int) -> None:
                       f"{[p['code'] for p in answer['problems']]}")
         for title in titles(max(5, edits // 4)):
             data["front"]["title"] = title
-            text = studio.document.updated_text(data)
             start = time.perf_counter()
+            text = studio.document.updated_text(data)
             cardgen.check(text, base_dir=example.parent)
             for side in ("front", "back") if data.get("back") else ("front",):
                 cardgen.preview(text, side=side, dpi=PREVIEW_DPI,  # type: ignore[arg-type]
@@ -107,6 +108,8 @@ def browser_part(example: Path, keys: int) -> None:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 opened = time.perf_counter()
                 page.goto(url)
+                page.wait_for_function("() => document.body.dataset.ready === 'true'")
+                form = time.perf_counter() - started
                 page.wait_for_function("() => +document.body.dataset.renders >= 1",
                                        timeout=60_000)
                 usable = time.perf_counter() - opened
@@ -125,9 +128,9 @@ def browser_part(example: Path, keys: int) -> None:
         finally:
             process.terminate()
             process.wait(20)
-    print(f"browser ({example.name}): command to address printed {announced * 1000:.0f} ms; "
-          f"page load to first picture {usable * 1000:.0f} ms (the first picture loads the "
-          "fonts)")
+    print(f"browser ({example.name}): command to address printed {announced * 1000:.0f} ms, "
+          f"to the form on the page {form * 1000:.0f} ms (browser start included); page "
+          f"load to first picture {usable * 1000:.0f} ms")
     print(f"  edit to picture on the page, {len(timings)} pictures for {keys} keys: "
           f"median {statistics.median(timings):.0f} ms, "
           f"95th percentile {percentile(timings, 0.95):.0f} ms, max {max(timings):.0f} ms")

@@ -129,8 +129,13 @@ def front_picture(page: Page) -> str:
     return str(page.get_by_role("img", name="Front of the card").get_attribute("src"))
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, showing: str | None = None) -> None:
+    """The README's picture `name`, scrolled to the element `showing` (else the top)."""
     if SCREENSHOTS:
+        if showing:
+            page.locator(showing).evaluate("(e) => e.scrollIntoView({block: 'center'})")
+        else:
+            page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(ROOT / SCREENSHOTS / f"studio-{name}.png"))
 
 
@@ -164,7 +169,7 @@ def test_a_bad_phone_shows_its_error_beside_it_until_it_is_fixed(page: Page) -> 
         "aria-invalid", "true")
     edit(page, "front.title", "Still the last good card")  # errors: the picture stays
     assert front_picture(page) == good
-    screenshot(page, "error")
+    screenshot(page, "error", showing='.field[data-path="helplines.childline.phone"]')
     edit(page, "helplines.childline.phone", "0800 1111")
     expect(box.get_by_role("alert")).to_have_count(0)
     assert front_picture(page) != good
@@ -370,3 +375,38 @@ def test_ctrl_c_stops_it_cleanly_after_one_line(tmp_path: Path) -> None:
     out, err = running.process.communicate()
     assert out == ""  # nothing after the one line already read
     assert "Traceback" not in err
+
+
+def test_a_batch_spreadsheet_upload_and_the_variant_picker(browser: Browser,
+                                                           tmp_path: Path) -> None:
+    text = (EXAMPLES / "schools-batch.yaml").read_text("utf-8")
+    file = tmp_path / "batch" / "cards.yaml"
+    file.parent.mkdir()
+    file.write_text(text.replace("\nvariants_csv: schools.csv\n", "\n"), encoding="utf-8")
+    running = start_studio(file)
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(running.url)
+        wait_for_preview(page, 1)
+        picker = page.get_by_label("Show the card of")
+        expect(picker).to_be_hidden()  # one card: nothing to pick
+        count = renders(page)
+        page.get_by_label("Spreadsheet of batches (CSV)").set_input_files(
+            str(EXAMPLES / "schools.csv"))
+        wait_for_preview(page, count + 1)
+        expect(picker).to_be_visible()
+        expect(picker.locator("option")).to_have_count(1 + 5)
+        first = front_picture(page)
+        count = renders(page)
+        picker.select_option("riverside-academy")
+        wait_for_preview(page, count + 1)
+        assert front_picture(page) != first  # another school's own number
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+        assert file.read_text("utf-8") == text  # the line the upload added, as it was
+        assert (file.parent / "schools.csv").read_bytes() == (EXAMPLES / "schools.csv"
+                                                              ).read_bytes()
+        context.close()
+    finally:
+        assert running.stop() == 0

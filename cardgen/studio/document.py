@@ -173,19 +173,23 @@ def _delete(node: CommentedMap, key: Any) -> None:
         _put_tail(node, keys[position - 1], tail)
 
 
-def merge_into(old: Any, new: JsonValue) -> Any:
+def merge_into(old: Any, new: JsonValue, *, top: bool = True) -> Any:
     """`new` laid over the round-trip node `old`, keeping every unchanged node (and with it
     its comments, quotes and style); returns the node to store."""
     if isinstance(old, CommentedMap) and isinstance(new, dict):
         reshaped = [str(k) for k in old] != list(new)
         # The comment lines after the mapping's last entry introduce what follows the mapping:
-        # they stay at its end whatever its last entry becomes.
+        # they stay at its end whatever its last entry becomes. Blank lines at the end of the
+        # file stay where they are: they part the last block from one added after it.
         tail = _take_tail(old, list(old)[-1]) if reshaped and len(old) else ""
+        if top and tail and "#" not in tail:
+            _put_tail(old, list(old)[-1], tail)
+            tail = ""
         for key in [k for k in old if str(k) not in new]:
             _delete(old, key)
         for key, value in new.items():
             if key in old:
-                merged = merge_into(old[key], value)
+                merged = merge_into(old[key], value, top=False)
                 if merged is not old[key]:
                     old[key] = merged
             else:
@@ -198,7 +202,7 @@ def merge_into(old: Any, new: JsonValue) -> Any:
         return old
     if isinstance(old, CommentedSeq) and isinstance(new, list):
         for index, value in enumerate(new[: len(old)]):
-            merged = merge_into(old[index], value)
+            merged = merge_into(old[index], value, top=False)
             if merged is not old[index]:
                 old[index] = merged
         del old[len(new):]

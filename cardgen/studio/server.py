@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import os
 import re
@@ -254,6 +255,10 @@ class Studio:
                         f"-{side}.png")}
         return [*problems, *made.warnings], pictures
 
+    def warm_up(self) -> None:
+        with contextlib.suppress(CardgenError):  # the page will show the problem
+            self.render(self.document.as_json(), None, ["front", "back"])
+
     def build(self, data: Any) -> tuple[int, dict[str, Any]]:
         text, refused = self.source(data)
         if refused:
@@ -471,7 +476,11 @@ def serve(file: Path, *, port: int | None = None, open_browser: bool = True,
     sock = listen(port)
     port = sock.getsockname()[1]
     token = new_token()
-    app = create_app(Studio(document), port=port, token=token)
+    studio = Studio(document)
+    app = create_app(studio, port=port, token=token)
+    # Fonts, designs and the renderer load on the first picture (seconds on a busy machine):
+    # load them while the browser opens the page, not after it asks.
+    threading.Thread(target=studio.warm_up, daemon=True).start()
     url = f"http://127.0.0.1:{port}/?token={token}"
 
     def ready() -> None:
