@@ -109,7 +109,7 @@ def browser_part(example: Path, keys: int) -> None:
                 opened = time.perf_counter()
                 page.goto(url)
                 page.wait_for_function("() => document.body.dataset.ready === 'true'")
-                form = time.perf_counter() - started
+                form = time.perf_counter() - opened
                 page.wait_for_function("() => +document.body.dataset.renders >= 1",
                                        timeout=60_000)
                 usable = time.perf_counter() - opened
@@ -128,9 +128,9 @@ def browser_part(example: Path, keys: int) -> None:
         finally:
             process.terminate()
             process.wait(20)
-    print(f"browser ({example.name}): command to address printed {announced * 1000:.0f} ms, "
-          f"to the form on the page {form * 1000:.0f} ms (browser start included); page "
-          f"load to first picture {usable * 1000:.0f} ms")
+    print(f"browser ({example.name}): command to address printed {announced * 1000:.0f} ms; "
+          f"address opened to the form on the page {form * 1000:.0f} ms, to the first "
+          f"picture {usable * 1000:.0f} ms (a browser already running)")
     print(f"  edit to picture on the page, {len(timings)} pictures for {keys} keys: "
           f"median {statistics.median(timings):.0f} ms, "
           f"95th percentile {percentile(timings, 0.95):.0f} ms, max {max(timings):.0f} ms")

@@ -248,6 +248,8 @@ def test_save_never_overwrites_a_change_made_on_disk_silently(page: Page,
     theirs = starter_text().replace("copies: 30", "copies: 45")
     studio.file.write_text(theirs, encoding="utf-8")
     edit(page, "front.title", "Mine")
+    expect(page.get_by_role("alert").filter(has_text="changed by another program")
+           ).to_be_visible()  # said before any Save
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert").filter(has_text="changed on disk")).to_be_visible()
     assert studio.file.read_text("utf-8") == theirs
@@ -410,3 +412,17 @@ def test_a_batch_spreadsheet_upload_and_the_variant_picker(browser: Browser,
         context.close()
     finally:
         assert running.stop() == 0
+
+
+def test_an_upload_too_big_is_refused_unread(studio: Studio) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", studio.port, timeout=30)
+    body = b"\x89PNG" + b"\0" * (6 * 1024 * 1024)
+    connection.request("PUT", "/api/upload/logo", body=body, headers={
+        "Host": f"127.0.0.1:{studio.port}", "X-File-Name": "big.png",
+        "Cookie": f"cardgen_studio_{studio.port}={studio.token}"})
+    response = connection.getresponse()
+    answer = response.read().decode()
+    connection.close()
+    assert response.status == 422
+    assert "CG973" in answer and "over 5 MB" in answer
+    assert sorted(p.name for p in studio.file.parent.iterdir()) == ["cards.yaml"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import io
 import os
 import re
@@ -232,7 +233,7 @@ class Studio:
                 "images": {} if failed else {
                     side: "data:image/png;base64," + base64.b64encode(png).decode()
                     for side, png in pictures.items()},
-                "variants": ids}
+                "variants": ids, "changed_on_disk": self.document.changed_on_disk()}
 
     def _pictures(self, text: str, batch: bool, variant: str | None, sides: list[str]
                   ) -> tuple[list[Problem], dict[str, bytes]]:
@@ -290,6 +291,7 @@ class Studio:
         return self.design_pictures[name]
 
 
+@functools.cache
 def options() -> dict[str, Any]:
     """What the page's pickers offer: the built-in designs, sizes, fonts and sheets."""
     from cardgen import catalog
@@ -303,9 +305,24 @@ def options() -> dict[str, Any]:
     return {"designs": designs, "sizes": sizes, "fonts": fonts, "sheets": sheets}
 
 
+async def _capped_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None past `limit` bytes (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def _json_body(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_REQUEST_BYTES:
+    body = await _capped_body(request, MAX_REQUEST_BYTES)
+    if body is None:
         return None
     import json
 
@@ -394,9 +411,18 @@ def create_app(studio: Studio, *, port: int, token: str) -> Guard:
 
     async def upload(request: Request) -> Response:
         kind = request.path_params["kind"]
-        data = await request.body()
+        limit = MAX_LOGO_BYTES if kind == "logo" else limits.MAX_CSV_BYTES
+        body = await _capped_body(request, limit)
         name = request.headers.get("x-file-name", "")
         try:
+            if body is None:
+                raise CardgenError(
+                    f"the file is over {limit // (1024 * 1024)} MB, more than a "
+                    f"{'logo' if kind == 'logo' else 'variants spreadsheet'} needs",
+                    code="CG973" if kind == "logo" else "CG974",
+                    fix="check that it is the right file; save a logo as a smaller PNG or "
+                    "JPEG, split a spreadsheet over several files")
+            data = body
             if kind == "logo":
                 suffix = checked_logo(data)
                 chosen = safe_name(os.path.splitext(name)[0], "logo") + suffix

@@ -398,6 +398,15 @@ function showContrast() {
   out.textContent = lines.length ? `Contrast: ${lines.join("; ")}` : "";
 }
 
+function cardSize() {
+  const size = getPath(["card", "size"]);
+  if (size !== null && typeof size === "object") {  // your own size, not a preset
+    return [textInput(["card", "size", "width"], "Card width (e.g. 55mm)"),
+      textInput(["card", "size", "height"], "Card height (e.g. 85mm)")];
+  }
+  return [select(["card", "size"], "Card size", state.options.sizes)];
+}
+
 function section(heading, ...children) {
   return el("fieldset", { class: "section" }, el("legend", { text: heading }), ...children);
 }
@@ -411,7 +420,7 @@ function rebuild(focusSelector) {
       textInput(["region"], "Country of the phone numbers (two letters)"),
       textInput(["language"], "Language of the card (e.g. en, cy, pl)")),
     section("Card",
-      select(["card", "size"], "Card size", state.options.sizes),
+      ...cardSize(),
       select(["card", "orientation"], "Orientation", [{ name: "portrait" }, { name: "landscape" }]),
       designPicker(),
       colourInput(["card", "colours", "ink"], "Text colour"),
@@ -544,6 +553,11 @@ async function render() {
       if (editedAt !== null) window.cardgenTimings.push(performance.now() - editedAt);
     }
     updateVariants(answer.variants || []);
+    if (answer.changed_on_disk && !state.warnedDisk) {
+      state.warnedDisk = true;
+      notice(`${state.file} was changed by another program since the studio opened it.`, "error",
+        el("button", { type: "button", text: "Reload from disk", onclick: reloadFromDisk }));
+    }
   } catch (error) {
     status.textContent = `The preview could not be updated (${error.message}).`;
   }
@@ -568,6 +582,7 @@ async function save(overwrite = false) {
   const { status, answer } = await api("/api/save", { doc: state.doc, overwrite });
   if (status === 200) {
     state.dirty = false;
+    state.warnedDisk = false;
     document.getElementById("file-name").dataset.dirty = "false";
     notice(`Saved ${answer.saved}.`);
   } else if (status === 409) {
@@ -590,6 +605,7 @@ async function reloadFromDisk() {
   }
   state.doc = answer.doc;
   state.dirty = false;
+  state.warnedDisk = false;
   rebuild();
   notice("Reloaded from disk.");
   edited();
@@ -645,6 +661,7 @@ async function start() {
   const answer = await response.json();
   state.doc = answer.doc;
   state.options = answer.options;
+  state.file = answer.file;
   const name = document.getElementById("file-name");
   name.textContent = answer.exists ? `Editing ${answer.file}` : `New file: ${answer.file} (made when you save)`;
   document.title = `${answer.file} — cardgen studio`;
