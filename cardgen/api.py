@@ -134,9 +134,9 @@ def _rows(manifest: bytes) -> tuple[dict[str, str], ...]:
 
 
 class Session:
-    """Checks, builds and previews that share what they have loaded and laid out before
-    (fonts, designs, fitted text, faces), so that a studio calling `check` and `preview`
-    on every keystroke answers fast. The module functions `check`, `build` and `preview`
+    """Checks, builds and previews that share the faces and fitted text they have laid out
+    before (a bounded `LayoutCache`; fonts and designs are loaded once a process anyway),
+    so that a studio calling `check` and `preview` on every keystroke answers fast. The module functions `check`, `build` and `preview`
     each use a fresh session. A session is not safe to share between threads."""
 
     def __init__(self) -> None:

@@ -8,7 +8,7 @@ all at once; `InputError` carries the collected errors to the command line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -173,6 +173,3 @@ def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
         unique.append(p)
     return sorted(unique, key=_sort_key)
 
-
-def format_problems(problems: Sequence[Problem]) -> str:
-    return "\n".join(str(p) for p in problems)

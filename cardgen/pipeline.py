@@ -84,14 +84,12 @@ class BuildResult:
     manifest: bytes = b""
     #: the files (by name) printed on both sides: each sheet a front page and a back page
     double_sided: frozenset[str] = frozenset()
+    #: sheets in all the files (packed variants share sheets: not the sum of the rows)
+    sheets: int = 0
 
     @property
     def cards(self) -> int:
         return sum(v.printed for v in self.variants)
-
-    @property
-    def sheets(self) -> int:
-        return sum(v.sheets for v in self.variants)
 
 
 @dataclass
@@ -256,6 +254,7 @@ def _render_verify_write(
     wanted_by_file: list[list[QrExpectation]] = []
     pdfs: list[Path | bytes] = []
     double_sided: set[str] = set()
+    total_sheets = 0
     for number, (name, group) in enumerate(groups):
         doc = Document(double_sided=any("back" in c.faces for c in group))
         for card in group:
@@ -294,6 +293,7 @@ def _render_verify_write(
         outputs[name] = pdf
         reports.extend(doc.reports)
         total_pages += len(doc.pages)
+        total_sheets += doc.sheets
         if doc.double_sided:
             double_sided.add(name)
     if progress:
@@ -314,11 +314,12 @@ def _render_verify_write(
     if staging is None:
         documents = {name: pdf for name, pdf in outputs.items() if isinstance(pdf, bytes)}
         return BuildResult((), tuple(reports), tuple(problems.warnings), total_pages,
-                           verified, documents, manifest, frozenset(double_sided))
+                           verified, documents, manifest, frozenset(double_sided),
+                           total_sheets)
     outputs[f"{loaded.slug}.manifest.csv"] = manifest
     files = write_atomically(options.output_dir, outputs, protect=not options.force)
     return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
-                       verified, {}, manifest, frozenset(double_sided))
+                       verified, {}, manifest, frozenset(double_sided), total_sheets)
 
 
 def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:

@@ -325,3 +325,42 @@ def test_small_batches_are_laid_out_here(monkeypatch: pytest.MonkeyPatch) -> Non
     assert build_module._preparing_workers(codes) == 2
     _cores(monkeypatch, 1)
     assert build_module._preparing_workers(codes) == 0
+
+
+@pytest.mark.slow
+def test_a_packed_batch_s_manifest_pages_hold_exactly_each_school_s_codes(
+        tmp_path: Path) -> None:
+    # Regression (issue 12.6): packed, the first school got every sheet and every row said
+    # pages 1 to the end; a campaign manager reprinting one school needs its own pages.
+    source = batch(tmp_path / "in", [], pack=True)
+    copies = {f"school-{n:02d}": 3 + (n * 5) % 9 for n in range(40)}
+    with open(source.parent / "batch.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "code", "copies", "helplines.dsl.name", "helplines.dsl.phone"])
+        for n, (ident, count) in enumerate(copies.items()):
+            writer.writerow([ident, f"p{n:02d}", count, f"Lead of {ident}",
+                             f"020 7946 {n:04d}"])
+    out = tmp_path / "out"
+    result = run_cli("build", str(source), "-o", str(out), "--start-at", "4")
+    assert result.exit_code == 0, result.output
+    pdf = out / f"{SLUG}.pdf"
+    pages = len(page_sizes_mm(pdf))
+    fronts = {index + 1: decode_page(pdf, index, dpi=200) for index in range(0, pages, 2)}
+    rows = manifest(out)
+    assert [r["variant"] for r in rows] == list(copies)
+    sheets = pages // 2
+    assert f"on {sheets} sheets" in result.output
+    assert sum(copies.values()) + 3 <= sheets * 10 < sum(copies.values()) + 3 + 10
+    for row in rows:
+        first, last = map(int, row["pages"].split("-"))
+        link = tracked(row["code"])
+        inside = [page for page in fronts if first <= page <= last]
+        assert sum(fronts[page].count(link) for page in inside) == copies[row["variant"]]
+        assert all(link in fronts[page] for page in inside)  # no page without its cards
+        assert not any(link in fronts[page] for page in fronts if page not in inside)
+        assert int(row["sheets"]) == len(inside) == (last - first + 1) // 2
+        assert row["printed"] == row["copies"] == str(copies[row["variant"]])
+        assert row["helplines.dsl.name"] == f"Lead of {row['variant']}"
+        assert row["helplines.dsl.phone"].startswith("020 7946 ")
+    assert rows[0]["pages"].startswith("1-")
+    assert rows[-1]["pages"].endswith(f"-{pages}")

@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 
 from cardgen.errors import Problem
 from cardgen.input.model import CardSpec
+from cardgen.layout import face as layout_module
 from cardgen.layout import fitcache
 from cardgen.layout.designs import Design, load_design
 from cardgen.layout.face import item_box, layout_face
@@ -449,3 +450,31 @@ def test_layout_caches_are_bounded() -> None:
         table.keep(("k",), fitcache.Span(exact=width), f"at {width}")
     assert table.find(("k",), 10.0) is None  # the oldest span went
     assert table.find(("k",), 30.0) == ("at 30.0", fitcache.Span(exact=30.0))
+
+
+@pytest.mark.parametrize("count", [300, 600])
+def test_checking_many_helplines_fits_each_a_bounded_number_of_times(
+        count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression (issue 13.6): a face of 10,000 helplines was fitted 22 times (every text
+    # scale, both margins) before saying it does not fit; now a block taller than the face
+    # stops being fitted there, and only the message measures it whole. Work grows with
+    # the number of helplines, not that times the attempts.
+    data = raw_example("neglect-matters.yaml")
+    data["helplines"] = {f"h{i}": {"name": f"Helpline {i}", "phone": "0800 1111"}
+                         for i in range(count)}
+    data["back"].pop("helplines", None)
+    spec = spec_of(data)
+    fitted: list[str] = []
+    real = layout_module._fit_entry
+
+    def counted(env: Any, hid: str, *args: Any) -> Any:
+        fitted.append(hid)
+        return real(env, hid, *args)
+
+    monkeypatch.setattr(layout_module, "_fit_entry", counted)
+    _forget()
+    laid_out, problems = lay(spec, "back", "discreet", (55.0, 85.0), None)
+    assert laid_out is None
+    assert [p.code for p in errors(problems)] == ["CG710"]
+    assert f"{count} helpline(s) need" in errors(problems)[0].message
+    assert len(fitted) <= 3 * count, len(fitted)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 from cardgen.errors import DocPath, Problem
 from cardgen.input.model import CardSpec, Face
-from cardgen.layout.designs import Design
+from cardgen.layout.designs import TEXT_ELEMENTS, Design
 
 #: endings that still give the word away (neglected, violently, ...)
 _ENDINGS = r"(?:s|es|d|ed|er|ers|ing|ive|ly|ful)?"
@@ -53,7 +53,7 @@ def find_words(text: str, words: Iterable[str]) -> list[str]:
 
 
 def _face_texts(spec: CardSpec, side: str, face: Face) -> Iterator[tuple[DocPath, str]]:
-    for name in ("title", "text", "write_in", "footer"):
+    for name in TEXT_ELEMENTS:
         value = getattr(face, name)
         if value:
             yield (side, name), value

@@ -1036,7 +1036,8 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
             found_problems.append(problem.located(location).for_variant(scope))
         per_variant.append(found_problems)
         if spec is not None and not any(p.severity == "error" for p in found_problems):
-            variants.append(Variant(id=source.id, code=source.code, spec=spec))
+            variants.append(Variant(id=source.id, code=source.code, spec=spec,
+                                    settings=_settings(source.override)))
     problems += _label_shared(per_variant, [s.id for s in sources])
 
     cautions = [p for p in problems if p.severity == "warning"]
@@ -1053,6 +1054,20 @@ def load_campaign(path: Path, *, variants_csv: Path | None = None,
     collected = ProblemList([p for p in problems if p.severity == "error"] + cautions)
     collected.raise_if_errors()
     return LoadedCampaign(path, base_dir, slug, tuple(variants), tuple(cautions), locator)
+
+
+def _settings(override: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, str], ...]:
+    """A variant's own keys as (dotted key, value) pairs, lists joined by commas; its copies
+    are the manifest's own column."""
+    found: list[tuple[str, str]] = []
+    for key, value in override.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found += _settings(value, f"{name}.")
+        elif name != "print.copies" and value is not None:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            found.append((name, shown))
+    return tuple(found)
 
 
 def _where_in(index: Index) -> typing.Callable[[DocPath], Location | None]:

@@ -231,6 +231,9 @@ class Variant(Model):
     id: str
     code: str
     spec: CardSpec
+    #: what the variant sets itself beyond id, code and copies, as dotted keys and the
+    #: values written (a CSV row's columns): the manifest repeats them
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def copies(self) -> int | None:

@@ -31,6 +31,8 @@ from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio
 from cardgen.layout.designs import (
+    FACE_FIELDS,
+    TEXT_ELEMENTS,
     Block,
     Design,
     FaceDesign,
@@ -140,6 +142,9 @@ class _Env:
     #: small stand-in for everything besides the text that fitting text reads (side, design,
     #: fonts, colours, language): keeps the keys of the fitting caches cheap to hash
     context: int = 0
+    #: the tallest a block of helplines may grow in this attempt: one taller cannot fit the
+    #: face, so fitting it stops there (10,000 helplines are not fitted at every text size)
+    height_limit: float = math.inf
 
     @property
     def styles(self) -> Styles:
@@ -295,13 +300,18 @@ def _helpline_slots(env: _Env, width: float, scale: float,
                     spans: list[Span] | None = None) -> list[_Slot]:
     st = env.styles
     slots: list[_Slot] = []
+    height = 0.0
     for index, (hid, helpline) in enumerate(helplines):
         if index:
             slots.append(_Slot(st.helpline_gap * max(0.5, scale)))
+            height += slots[-1].height
         entry, span = _entry_slots(env, hid, helpline, width, scale)
         slots += entry
+        height += sum(slot.height for slot in entry)
         if spans is not None:
             spans.append(span)
+        if height > env.height_limit + _EPS:
+            raise _NoFit(width, height, [("helplines", height)], 0.0)
     return slots
 
 
@@ -360,7 +370,7 @@ def _write_in_slots(env: _Env, width: float, scale: float, span: Span | None = N
     return [*slots, _Slot(env.styles.write_space), _Slot(rule_h, rule=True)]
 
 
-_TEXT_ELEMENTS = frozenset({"title", "text", "footer", "write_in"})
+_TEXT_ELEMENTS = frozenset(TEXT_ELEMENTS)
 
 
 def _element_plan(env: _Env, name: str, width: float, scale: float) -> _Plan:
@@ -711,7 +721,7 @@ def _styles_used(env: _Env, blocks: list[Block]) -> list[TextStyle]:
     for name in names:
         if name == "helplines":
             used += [st.helpline_name, st.helpline_number, st.helpline_hours]
-        elif name in ("title", "text", "write_in", "footer"):
+        elif name in TEXT_ELEMENTS:
             used.append(st.text_style(name))
     return used
 
@@ -799,7 +809,7 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
     """(field, path, text, style) of everything this face prints."""
     out: list[tuple[str, DocPath, str, TextStyle]] = []
     st = env.styles
-    for name in ("title", "text", "write_in", "footer"):
+    for name in TEXT_ELEMENTS:
         text = _face_text(env.face, name)
         if text is not None and name in names:
             out.append((f"{env.side}.{name}", (env.side, name), text, st.text_style(name)))
@@ -1026,7 +1036,7 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
                    (side, design.name, _stamp(design.source), fonts, colours.ink,
                     colours.accent, spec.language)))
 
-    for name in ("title", "text", "qr", "helplines", "write_in", "footer"):
+    for name in FACE_FIELDS:
         given = getattr(face, name) is not None
         if given and not face_design.places(name, orientation):
             problems.append(Problem(
@@ -1090,7 +1100,7 @@ def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
                 f"design's {margin:g} mm margins", "error", "choose a bigger card size",
                 ("card", "size"))
             continue
-        plan, fit_problem = _fit(env, blocks, w, h)
+        plan, fit_problem = _fit(env, blocks, w, h, report=margin == margins[-1])
         if plan is None:
             problem = fit_problem
             continue
@@ -1102,21 +1112,35 @@ def _fit_margins(env: _Env, blocks: list[Block], card_w: float, card_h: float
     return best, (None if best is not None else problem)
 
 
-def _fit(env: _Env, blocks: list[Block], w: float, h: float
+def _fit(env: _Env, blocks: list[Block], w: float, h: float, *, report: bool = True
          ) -> tuple[_StackPlan | None, Problem | None]:
+    """The face planned at the largest text scale that fits `w` x `h`; or, when none does,
+    the problem to report (with `report`; else None, the caller reports another attempt).
+    Helplines taller than `h` are not fitted to their end at every scale: they cannot fit,
+    and only the message needs their whole height, measured once."""
     qr_pref = env.qr.modules_with_quiet_zone * PREFERRED_MODULE_MM if env.qr else 0.0
     qr_min = env.qr.modules_with_quiet_zone * MIN_MODULE_MM if env.qr else 0.0
     scales = _scales(_styles_used(env, blocks))
-    for scale in scales:
-        try:
-            return _plan_face(env, blocks, w, h, scale, qr_pref), None
-        except _NoFit:
-            continue
-    smallest = scales[-1]
+    env.height_limit = h
     try:
-        return _plan_face(env, blocks, w, h, smallest, qr_min), None
-    except _NoFit as fail:
-        return None, _fit_problem(env, fail)
+        for scale in scales:
+            try:
+                return _plan_face(env, blocks, w, h, scale, qr_pref), None
+            except _NoFit:
+                continue
+        smallest = scales[-1]
+        try:
+            return _plan_face(env, blocks, w, h, smallest, qr_min), None
+        except _NoFit:
+            if not report:
+                return None, None
+        env.height_limit = math.inf
+        try:
+            return _plan_face(env, blocks, w, h, smallest, qr_min), None
+        except _NoFit as fail:
+            return None, _fit_problem(env, fail)
+    finally:
+        env.height_limit = math.inf
 
 
 def item_box(item: Item) -> tuple[float, float, float, float]:

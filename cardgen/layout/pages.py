@@ -36,7 +36,8 @@ class PreparedCard:
 
 @dataclass(frozen=True)
 class VariantReport:
-    """One line of the manifest."""
+    """One line of the manifest: the sheets (how many) and pages (first to last) that hold
+    the variant's cards, shared sheets of a packed batch included."""
 
     id: str
     code: str
@@ -47,6 +48,8 @@ class VariantReport:
     last_page: int
     file: str
     payloads: dict[str, str]
+    #: the values the variant sets itself, by dotted key (`Variant.settings`)
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def surplus(self) -> int:
@@ -86,6 +89,8 @@ class Document:
     faces: dict[str, FaceLayout] = field(default_factory=dict)
     double_sided: bool = False
     reports: list[VariantReport] = field(default_factory=list)
+    #: sheets laid out (each a front page, and a back page when double-sided)
+    sheets: int = 0
     #: the last sheet's occupants and placements, for sharing with a sheet filled the same
     last_sheet: tuple[object, tuple[tuple[Placement, ...], tuple[Placement, ...]]] | None = None
 
@@ -154,6 +159,7 @@ def _sheet_pages(card: PreparedCard, slot_cards: Sequence[PreparedCard | None], 
     """A front page (and a back page) for one sheet whose slots hold `slot_cards`."""
     geometry = card.geometry
     fronts, backs = _sheet_placements(geometry, slot_cards, doc)
+    doc.sheets += 1
     furniture = _furniture(card, label)
     extra: dict[str, object] = {}
     if geometry.trim_box is not None:
@@ -174,32 +180,31 @@ def lay_out_sheets(cards: Sequence[PreparedCard], *, pack: bool, start_at: int,
                     file_name: str, doc: Document, campaign: str) -> None:
     first_skip = start_at - 1
     if pack:
-        queue: list[PreparedCard] = []
-        counts: dict[str, int] = {}
+        # Variants follow each other slot by slot; each one's row names the sheets its
+        # cards are on (a sheet shared with its neighbours counts for both).
+        slots: list[PreparedCard | None] = [None] * first_skip
+        runs: list[tuple[PreparedCard, int, int]] = []  # card, first slot, copies
         for card in cards:
             copies = card.variant.copies or 1
-            queue.extend([card] * copies)
-            counts[card.variant.id] = copies
+            runs.append((card, len(slots), copies))
+            slots.extend([card] * copies)
         per_sheet = cards[0].geometry.per_sheet
-        slots: list[PreparedCard | None] = [None] * first_skip + list(queue)
         n_sheets = max(1, math.ceil(len(slots) / per_sheet))
-        first_page = len(doc.pages) + 1
+        sheet_pages: list[tuple[int, int]] = []  # first and last page of each sheet
         for s in range(n_sheets):
             chunk = slots[s * per_sheet:(s + 1) * per_sheet]
             chunk += [None] * (per_sheet - len(chunk))
+            first_page = len(doc.pages) + 1
             _sheet_pages(cards[0], chunk, f"{campaign} · sheet {s + 1} of {n_sheets}", doc)
-        last_page = len(doc.pages)
-        for card in cards:
-            copies = counts[card.variant.id]
+            sheet_pages.append((first_page, len(doc.pages)))
+        for card, first_slot, copies in runs:
+            first_sheet = first_slot // per_sheet
+            last_sheet = (first_slot + copies - 1) // per_sheet
             doc.reports.append(VariantReport(
-                card.variant.id, card.variant.code, copies, copies, 0, first_page, last_page,
-                file_name, _payload_columns(card)))
-        if doc.reports:
-            # The sheets are shared: count them once, on the first variant.
-            first = doc.reports[-len(cards)]
-            doc.reports[-len(cards)] = VariantReport(
-                first.id, first.code, first.copies, first.printed, n_sheets, first.first_page,
-                first.last_page, first.file, first.payloads)
+                card.variant.id, card.variant.code, copies, copies,
+                last_sheet - first_sheet + 1, sheet_pages[first_sheet][0],
+                sheet_pages[last_sheet][1], file_name, _payload_columns(card),
+                card.variant.settings))
         return
     for number, card in enumerate(cards):
         per_sheet = card.geometry.per_sheet
@@ -216,7 +221,7 @@ def lay_out_sheets(cards: Sequence[PreparedCard], *, pack: bool, start_at: int,
             _sheet_pages(card, slot_cards, label, doc)
         doc.reports.append(VariantReport(
             card.variant.id, card.variant.code, copies, printed, n_sheets, first_page,
-            len(doc.pages), file_name, _payload_columns(card)))
+            len(doc.pages), file_name, _payload_columns(card), card.variant.settings))
 
 
 def _payload_columns(card: PreparedCard) -> dict[str, str]:

@@ -108,11 +108,6 @@ def _shift_box(box: Box | None, by: float) -> Box | None:
     return (x + by, y + by, w, h)
 
 
-def slug_width(bleed: float) -> float:
-    """How far a page with crop marks reaches beyond the trim on every side (mm)."""
-    return bleed + MARK_GAP_MM + MARK_LENGTH_MM + MARK_MARGIN_MM
-
-
 def grow_for_crop_marks(geometry: PageGeometry) -> PageGeometry:
     """A print-shop page grown by a slug round its bleed box, room for crop marks outside
     the bleed; the trim and bleed boxes move with the card."""

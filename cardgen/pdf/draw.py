@@ -47,7 +47,7 @@ from cardgen.layout.placed import (
     Scale,
     TextItem,
 )
-from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate
+from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate, fmt
 from cardgen.qr.encode import rectangle_path
 
 ColourMode = Literal["rgb", "cmyk"]
@@ -134,11 +134,6 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
     canvas._code.append("EMC")
 
 
-def _fmt(value: float) -> str:
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
-
-
 class _Painter:
     """Sets fill and stroke colours in RGB or CMYK (text and QR black as K only)."""
 
@@ -179,7 +174,7 @@ def _draw_qr(canvas: Canvas, painter: _Painter, item: QrItem, card_h_pt: float) 
     ops = [
         "q",
         painter.black_fill_operator(),
-        f"{_fmt(module_pt)} 0 0 {_fmt(-module_pt)} {_fmt(left)} {_fmt(top)} cm",
+        f"{fmt(module_pt)} 0 0 {fmt(-module_pt)} {fmt(left)} {fmt(top)} cm",
     ]
     ops.append(item.path or rectangle_path(item.modules))
     ops.append("f")
@@ -525,7 +520,7 @@ def _placement_matrix(placement: Placement, page_h_pt: float) -> str:
         m = (0, -1, 1, 0, x, y + h)
     else:
         raise ValueError(f"rotation {placement.rotation} is not a multiple of 90")
-    return " ".join(_fmt(v) for v in m)
+    return " ".join(fmt(v) for v in m)
 
 
 def _pdf_box(box: tuple[float, float, float, float], page_h: float

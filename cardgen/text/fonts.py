@@ -447,12 +447,6 @@ def font_runs(text: str, primary: Path | FontFace, language: str = "en", bold: b
     return _merge(runs)
 
 
-def font_for(text: str, primary: Path | FontFace, language: str = "en", bold: bool = False,
-             *, field: DocPath = (), faces: Sequence[FontFace] | None = None) -> list[FontRun]:
-    """Alias of `font_runs`: the fonts that print `text`, run by run."""
-    return font_runs(text, primary, language, bold, field=field, faces=faces)
-
-
 def check_text(text: str, primary: Path | FontFace, language: str = "en", bold: bool = False,
                *, field: DocPath = (), faces: Sequence[FontFace] | None = None) -> list[Problem]:
     """Problems (CG610) for characters of `text` that no available font has; [] if none."""
