@@ -426,3 +426,20 @@ def test_an_upload_too_big_is_refused_unread(studio: Studio) -> None:
     assert response.status == 422
     assert "CG973" in answer and "over 5 MB" in answer
     assert sorted(p.name for p in studio.file.parent.iterdir()) == ["cards.yaml"]
+
+
+def test_picking_a_design_from_its_picture(page: Page, studio: Studio) -> None:
+    expect(page.locator(".design img")).to_have_count(3)
+    for picture in page.locator(".design img").all():  # each design pictured
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
+                               arg=picture.element_handle(), timeout=30_000)
+    before = front_picture(page)
+    count = renders(page)
+    page.get_by_label("qr-only").check()
+    wait_for_preview(page, count + 1)
+    assert front_picture(page) != before
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    line = next(x for x in studio.file.read_text("utf-8").splitlines() if "design:" in x)
+    assert line.startswith("  design: qr-only") and line.endswith(
+        "# a plain front with the QR code, the numbers on the back")
