@@ -33,6 +33,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 SCREENSHOTS = os.environ.get("CARDGEN_STUDIO_SCREENSHOTS")
+# CI shares its cores: wait for what a user waits for, however slow the machine (no timing
+# is asserted anywhere here).
+expect.set_options(timeout=30_000)
 
 
 @dataclass
@@ -95,6 +98,7 @@ def page(browser: Browser, studio: Studio) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   accept_downloads=True)
     opened = context.new_page()
+    opened.set_default_timeout(60_000)
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.goto(studio.url)
