@@ -411,35 +411,32 @@ def create_app(studio: Studio, *, port: int, token: str) -> Guard:
 
     async def upload(request: Request) -> Response:
         kind = request.path_params["kind"]
+        if kind not in ("logo", "csv"):
+            return Response("unknown upload", 404)
+        field = "card.logo" if kind == "logo" else "variants_csv"
         limit = MAX_LOGO_BYTES if kind == "logo" else limits.MAX_CSV_BYTES
-        body = await _capped_body(request, limit)
+        data = await _capped_body(request, limit)
         name = request.headers.get("x-file-name", "")
         try:
-            if body is None:
+            if data is None:
                 raise CardgenError(
                     f"the file is over {limit // (1024 * 1024)} MB, more than a "
                     f"{'logo' if kind == 'logo' else 'variants spreadsheet'} needs",
                     code="CG973" if kind == "logo" else "CG974",
                     fix="check that it is the right file; save a logo as a smaller PNG or "
                     "JPEG, split a spreadsheet over several files")
-            data = body
             if kind == "logo":
-                suffix = checked_logo(data)
-                chosen = safe_name(os.path.splitext(name)[0], "logo") + suffix
-                field = "card.logo"
-            elif kind == "csv":
+                chosen = safe_name(os.path.splitext(name)[0], "logo") + checked_logo(data)
+            else:
                 checked_csv(data)
                 chosen = safe_name(os.path.splitext(name)[0], "variants") + ".csv"
-                field = "variants_csv"
-            else:
-                return Response("unknown upload", 404)
             target = _free_name(studio.folder, chosen, data)
             if not target.exists():
                 await run_in_threadpool(_write_new, target, data)
         except CardgenError as error:
             return JSONResponse({"problems": [problem_json(
-                Problem(error.code, error.message, "error", error.fix,
-                        tuple(field_path(kind).split("."))), studio.document.path.name)]}, 422)
+                Problem(error.code, error.message, "error", error.fix, tuple(field.split("."))),
+                studio.document.path.name)]}, 422)
         return JSONResponse({"field": field, "value": target.name})
 
     routes = [
@@ -455,10 +452,6 @@ def create_app(studio: Studio, *, port: int, token: str) -> Guard:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Guard(Starlette(routes=routes), port=port, token=token, headers=SECURITY_HEADERS)
-
-
-def field_path(kind: str) -> str:
-    return "card.logo" if kind == "logo" else "variants_csv"
 
 
 def listen(port: int | None) -> socket.socket:
