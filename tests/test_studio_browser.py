@@ -313,6 +313,14 @@ def test_usable_on_a_360_pixel_phone(page: Page) -> None:
     page.keyboard.type(" now")  # by keyboard alone
     wait_for_preview(page, 2)
     screenshot(page, "phone")
+    # Far down the form, the card is still in sight and the field being edited is not
+    # hidden under it.
+    deep = page.locator('[name="helplines.nspcc.phone"]')
+    deep.focus()
+    box = front.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 780
+    assert deep.evaluate("""(e) => { const r = e.getBoundingClientRect();
+        return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === e; }""")
 
 
 def test_the_printed_sheet_preview(page: Page) -> None:
