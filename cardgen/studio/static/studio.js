@@ -317,7 +317,13 @@ function moveEntry(kind, id, step) {
     }
   }
   markDirty();
-  rebuild(`[data-move="${kind}.${id}.${step}"]`);
+  // Keep the keyboard where it was: on the same button, or its twin at the end of the list.
+  const same = `[data-move="${kind}.${id}.${step}"]`;
+  rebuild(same);
+  if (!document.querySelector(same)) {
+    const twin = document.querySelector(`[data-move="${kind}.${id}.${-step}"]`);
+    if (twin) twin.focus();
+  }
   edited();
 }
 
@@ -440,7 +446,9 @@ function rebuild(focusSelector) {
       checkbox(["print", "crop_marks"], "Cutting marks"),
       numberInput(["print", "start_at"], "First free place on the first sheet"),
       checkbox(["print", "pack"], "Batches share sheets"),
-      textInput(["tracking", "param"], "Tracking parameter added to tracked links")),
+      textInput(["tracking", "param"], "Tracking parameter added to tracked links"),
+      textInput(["tracking", "utm", "campaign"], "Or UTM tags: utm_campaign", "text", "With UTM tags, tracked links get utm_source=<batch code> instead of the parameter above."),
+      textInput(["tracking", "utm", "medium"], "UTM tags: utm_medium (default card)")),
     section("Batch of cards",
       uploadField(["variants_csv"], "Spreadsheet of batches (CSV)", "csv", ".csv,text/csv", "One row a batch: columns id, code, copies, and any dotted key such as helplines.dsl.phone.")),
   );
