@@ -135,16 +135,18 @@ def _rows(manifest: bytes) -> tuple[dict[str, str], ...]:
 
 class Session:
     """Checks, builds and previews that share the faces and fitted text they have laid out
-    before (a bounded `LayoutCache`; fonts and designs are loaded once a process anyway),
-    so that a studio calling `check` and `preview` on every keystroke answers fast. The module functions `check`, `build` and `preview`
-    each use a fresh session. A session is not safe to share between threads."""
+    before and the campaign text they have read (bounded; fonts and designs are loaded once
+    a process anyway),
+    so that a studio calling `check` and `preview` on every keystroke answers fast. The
+    module functions `check`, `build` and `preview` each use a fresh session. A session is
+    not safe to share between threads."""
 
     def __init__(self) -> None:
-        from cardgen.layout.fitcache import LayoutCache
+        from cardgen.pipeline import Caches
 
         # Faces and fitted text by everything they depend on (the words, the design, the
         # fonts, the sizes), so a changed campaign never gets a stale face; bounded.
-        self._cache = LayoutCache()
+        self._cache = Caches()
 
     def check(self, source: CampaignSource, *, base_dir: Path | str | None = None,
               strict: bool = False, variants_csv: Path | str | None = None
@@ -159,8 +161,9 @@ class Session:
                                   _options(strict=strict, variants_csv=variants_csv),
                                   cache=self._cache)
         except CardgenError as error:
-            problems = error.problems()
-            return sorted_problems(p.as_error() if strict else p for p in problems)
+            # A document that cannot be read as a campaign: its problems as they were found
+            # (with `strict` too: there are errors already).
+            return sorted_problems(error.problems())
 
     def build(self, source: CampaignSource, output_dir: Path | str | None = None, *,
               base_dir: Path | str | None = None, variants: Sequence[str] | None = None,
@@ -198,7 +201,8 @@ class Session:
                 base_dir: Path | str | None = None) -> bytes:
         """A PNG of one face (`front`, `back`) of one variant (the first when None), drawn
         by the code that prints, its QR codes decoded back first; or of the first printed
-        sheet (`sheet`, and its back `sheet-back`) of that variant as `build` makes it.
+        sheet (`sheet`, and its back `sheet-back`) of that variant as `build` makes it
+        (with no `variant`, of the whole campaign, which is then built in memory).
         Raises `CardgenError` as `build` does, and CG950 for a side the card does not
         have."""
         from cardgen.pictures import face_images, sheet_images

@@ -186,13 +186,17 @@ def init(directory: Path, interactive: bool) -> None:
     """Write a commented starter DIRECTORY/cards.yaml that builds as it is."""
     from cardgen.input import starter
 
-    answers = starter.ask_answers(_click_ask) if interactive else None
+    answers = starter.ask_answers(_click_ask, _warn) if interactive else None
     written = _run(lambda: starter.write_starter(directory, answers))
     for path in written:
         click.echo(f"wrote {path}")
     cards = directory / starter.CARDS_FILE
     click.echo(f"Next: edit {cards}, then run\n    cardgen preview {cards}\n"
                f"    cardgen build {cards}")
+
+
+def _warn(text: str) -> None:
+    click.secho(text, err=True, fg="yellow")
 
 
 def _click_ask(question: str, default: str | None, check: Callable[[str], str]) -> str:

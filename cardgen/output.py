@@ -50,7 +50,6 @@ class Staging:
                 folder.rmdir()
 
 
-
 def manifest_csv(reports: Sequence[VariantReport]) -> str:
     """variant, code, copies, printed, surplus, sheets, pages (that hold the variant's
     cards), file, every QR payload, then a column for each dotted key a variant sets (its

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.errors import CardgenError, Problem
-from cardgen.layout.fitcache import LayoutCache
 from cardgen.layout.pages import PreparedCard
 from cardgen.layout.placed import FaceLayout, PagePlan, Placement
-from cardgen.pipeline import BuildOptions, Source, build_in_memory, prepare_cards
+from cardgen.pipeline import BuildOptions, Caches, Source, build_in_memory, prepare_cards
 
 MIN_DPI = 36
 MAX_DPI = 1200
@@ -85,7 +84,7 @@ def png_bytes(pdf: bytes, page_index: int, dpi: int) -> bytes:
 
 def face_images(source: Path | Source, options: BuildOptions, *, dpi: int = 150,
                 sides: tuple[str, ...] = ("front", "back"), first_only: bool = False,
-                cache: LayoutCache | None = None) -> PreviewResult:
+                cache: Caches | None = None) -> PreviewResult:
     """`<variant>-front.png` (and `-back.png`) for each variant `options` asks for (all by
     default; only the first with `first_only`), in memory. Raises InputError when the file
     has errors."""
@@ -105,7 +104,7 @@ def face_images(source: Path | Source, options: BuildOptions, *, dpi: int = 150,
 
 
 def sheet_images(source: Path | Source, options: BuildOptions, *, dpi: int = 100,
-                 split: bool = True, cache: LayoutCache | None = None) -> PreviewResult:
+                 split: bool = True, cache: Caches | None = None) -> PreviewResult:
     """`<variant>-sheet-front.png` (and `-sheet-back.png`): the first sheet of each variant
     exactly as `build` prints it, built and verified in memory. Not `split`, the whole
     campaign's first sheet instead, named `<campaign>-sheet-front.png`."""

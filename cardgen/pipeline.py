@@ -55,6 +55,40 @@ def _source(path: Path | Source) -> Source:
     return path if isinstance(path, Source) else Source(Path(path))
 
 
+@dataclass
+class Caches:
+    """What a session (`cardgen.Session`) keeps from one call to the next: the faces and
+    fitted text it laid out, and the last few campaigns it read from YAML in memory (an
+    editor checks, then previews, the same text). A build without one starts afresh."""
+
+    layout: LayoutCache = field(default_factory=LayoutCache)
+    campaigns: dict[tuple[object, ...], config.LoadedCampaign] = field(default_factory=dict)
+    #: campaigns kept (the oldest goes first)
+    campaigns_size: int = 8
+
+
+def _load(source: Source, options: BuildOptions, cache: Caches | None
+          ) -> config.LoadedCampaign:
+    """The campaign read and validated, or, from a session, as read before from the same
+    text. Only text that names no other file it reads (a variants CSV) is kept: a file can
+    change between calls, the text cannot."""
+    key: tuple[object, ...] | None = None
+    if (cache is not None and source.text is not None and options.variants_csv is None
+            and "variants_csv" not in source.text):
+        key = (source.path, source.text, source.base_dir, options.only_variants)
+        kept = cache.campaigns.get(key)
+        if kept is not None:
+            return kept
+    loaded = config.load_campaign(
+        source.path, variants_csv=options.variants_csv, only_variants=options.only_variants,
+        text=source.text, base_dir=source.base_dir)
+    if key is not None and cache is not None:
+        if len(cache.campaigns) >= cache.campaigns_size:
+            del cache.campaigns[next(iter(cache.campaigns))]
+        cache.campaigns[key] = loaded
+    return loaded
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """What the user asked for on the command line."""
@@ -100,15 +134,12 @@ class _Checked:
 
 
 def _check(path: Path | Source, options: BuildOptions, progress: Progress | None = None,
-           meanwhile: Callable[[], None] | None = None, cache: LayoutCache | None = None
+           meanwhile: Callable[[], None] | None = None, cache: Caches | None = None
            ) -> _Checked:
     """Loads and lays out every variant; call within `_collector_spared`. `meanwhile` runs
     once worker processes have started encoding a batch's codes and laying out its cards:
     the first cards are not ready yet, so work done then costs no time."""
-    source = _source(path)
-    loaded = config.load_campaign(
-        source.path, variants_csv=options.variants_csv, only_variants=options.only_variants,
-        text=source.text, base_dir=source.base_dir)
+    loaded = _load(_source(path), options, cache)
     preparing.settle()
     collected = ProblemList(list(loaded.warnings))
     too_many = limits.cards_problem(sum(v.copies or 0 for v in loaded.variants),
@@ -117,7 +148,7 @@ def _check(path: Path | Source, options: BuildOptions, progress: Progress | None
         raise InputError([*collected.items, too_many])
     cards: list[PreparedCard] = []
     job = preparing.Preparation(loaded, options.today or dt.date.today(), options.start_at,
-                                cache if cache is not None else LayoutCache())
+                                cache.layout if cache is not None else LayoutCache())
     with preparing.prepared_cards(job, meanwhile) as prepared:
         for number, variant in enumerate(loaded.variants):
             if progress:
@@ -138,10 +169,10 @@ def _check(path: Path | Source, options: BuildOptions, progress: Progress | None
 
 
 def check_campaign(path: Path | Source, options: BuildOptions | None = None, *,
-                   cache: LayoutCache | None = None) -> list[Problem]:
+                   cache: Caches | None = None) -> list[Problem]:
     """Every error and warning, located; nothing is drawn or written. Raises InputError only
     when the file cannot be read as a campaign at all (then there is nothing else to check).
-    With a `cache` (a session's), faces laid out before are not laid out again."""
+    With a session's `cache`, what it laid out or read before is not done again."""
     with preparing.collector_spared():
         checked = _check(path, options or BuildOptions(), cache=cache)
     from cardgen.errors import sorted_problems
@@ -150,7 +181,7 @@ def check_campaign(path: Path | Source, options: BuildOptions | None = None, *,
 
 
 def prepare_cards(path: Path | Source, options: BuildOptions | None = None, *,
-                  cache: LayoutCache | None = None
+                  cache: Caches | None = None
                   ) -> tuple[config.LoadedCampaign, list[PreparedCard], list[Problem]]:
     """Every variant laid out and checked, as `build_campaign` would print it, and the
     warnings; raises InputError when there are errors (for `preview`, which draws faces)."""
@@ -180,7 +211,7 @@ def _expectations(doc: Document) -> list[QrExpectation]:
 
 def build_campaign(path: Path | Source, options: BuildOptions | None = None,
                    progress: Progress | None = None, *,
-                   cache: LayoutCache | None = None) -> BuildResult:
+                   cache: Caches | None = None) -> BuildResult:
     """Checks, renders, verifies and writes. Raises InputError (with every problem) when the
     input has errors, VerificationError when a QR code does not decode; writes nothing then."""
     with preparing.collector_spared():
@@ -190,7 +221,7 @@ def build_campaign(path: Path | Source, options: BuildOptions | None = None,
 
 def build_in_memory(path: Path | Source, options: BuildOptions | None = None,
                     progress: Progress | None = None, *,
-                    cache: LayoutCache | None = None) -> BuildResult:
+                    cache: Caches | None = None) -> BuildResult:
     """`build_campaign` without the files: the same checks, PDFs and verification, the PDFs
     returned as bytes by file name (`documents`) with the manifest; nothing is written."""
     with preparing.collector_spared():
@@ -204,7 +235,7 @@ def _import_drawing() -> None:
 
 
 def _build(path: Path | Source, options: BuildOptions, progress: Progress | None, *,
-           in_memory: bool, cache: LayoutCache | None) -> BuildResult:
+           in_memory: bool, cache: Caches | None) -> BuildResult:
     checked = _check(path, options, progress, meanwhile=_import_drawing, cache=cache)
     preparing.settle()  # the prepared cards too
     problems = ProblemList(checked.problems)
@@ -341,10 +372,10 @@ def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:
     return found
 
 
-
 __all__ = [
     "BuildOptions",
     "BuildResult",
+    "Caches",
     "InputError",
     "Source",
     "build_campaign",

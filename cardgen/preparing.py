@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from cardgen import workers as forked
-from cardgen.checks import discretion, links, phones
+from cardgen.checks import channels, discretion, links, phones
 from cardgen.errors import CardgenError, Problem
 from cardgen.input import config
-from cardgen.input.model import CardSpec, Variant
+from cardgen.input.model import CardSpec, Face, Variant
 from cardgen.layout import designs, printshop, sheets
 from cardgen.layout import face as layout
 from cardgen.layout.fitcache import LayoutCache
@@ -58,6 +58,7 @@ def prepare_card(variant: Variant, job: Preparation
     problems: list[Problem] = []
     problems += phones.check_helplines(spec, today=job.today)
     problems += links.check_links(spec, code=variant.code)
+    problems += channels.check_channels(spec)
 
     def attempt(path: tuple[str | int, ...], make: Callable[[], object]) -> object | None:
         try:
@@ -101,7 +102,7 @@ def prepare_card(variant: Variant, job: Preparation
     if spec.back is not None and duplex != "none":
         sides.append(("back", spec.back))
     for side, face in sides:
-        target = getattr(face, "qr", None)
+        target = channels.face_qr_target(face) if isinstance(face, Face) else None
         payload = None
         if target:
             try:
@@ -109,7 +110,8 @@ def prepare_card(variant: Variant, job: Preparation
                 payloads[side] = payload
             except ValueError as exc:
                 # The number checks usually said it already, with a fix; say it once.
-                if not any(p.path == (side, "qr") and p.severity == "error" for p in problems):
+                if not any(p.path in ((side, "qr"), (side, "qr_contact"))
+                           and p.severity == "error" for p in problems):
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(
             spec, side, design=design, fonts=fonts, card_w=card_w, card_h=card_h,
@@ -133,10 +135,11 @@ def _codes_to_encode(variants: Sequence[Variant]) -> list[tuple[str, str]]:
     for variant in variants:
         spec = variant.spec
         for face in (spec.front, spec.back):
-            if face is None or not face.qr:
+            target = channels.face_qr_target(face) if face is not None else None
+            if target is None:
                 continue
             try:
-                payload = links.qr_payload(spec, face.qr, variant.code)
+                payload = links.qr_payload(spec, target, variant.code)
             except ValueError:
                 continue  # reported, located, when the card is prepared
             jobs.append((payload, spec.card.qr_error_correction))

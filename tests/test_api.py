@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import zxingcpp
 from conftest import EXAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pdfprobe import decode_page, page_sizes_mm
 from PIL import Image
 
@@ -64,6 +66,7 @@ def test_build_from_a_dict_returns_pdf_bytes_whose_codes_decode(tmp_path: Path) 
     assert (result.cards, result.sheets, result.pages) == (10, 1, 2)
 
 
+@pytest.mark.slow
 def test_build_from_python_c_as_the_readme_says() -> None:
     script = ("import cardgen; r = cardgen.build({'campaign': 'C', 'front': {'qr': 'c'}, "
               "'helplines': {'c': {'name': 'Childline', 'phone': '0800 1111'}}}); "
@@ -178,3 +181,68 @@ def test_a_session_answers_repeated_checks_alike() -> None:
     again = session.check(YAML.replace("Need to talk?", "Need to talk now?"))
     assert first == again == []
     assert session.preview(YAML, dpi=72) == cardgen.preview(YAML, dpi=72)
+
+
+def test_a_session_reads_the_same_text_once_and_sees_a_changed_csv(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cardgen.input import config
+
+    reads: list[str] = []
+    real = config.load_campaign
+
+    def counted(path: Path, **kwargs: Any) -> Any:
+        reads.append(str(path))
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(config, "load_campaign", counted)
+    session = cardgen.Session()
+    assert session.check(YAML) == []
+    session.preview(YAML, dpi=72)
+    assert reads == ["<string>"]  # checked, then previewed: read once
+    session.check(YAML.replace("Need to talk?", "Need to talk now?"))
+    assert len(reads) == 2  # another text is read again
+    # A text naming a CSV is read every time: the file may have changed in between.
+    shutil.copy(EXAMPLES / "schools.csv", tmp_path / "schools.csv")
+    text = (EXAMPLES / "schools-batch.yaml").read_text(encoding="utf-8")
+    first = session.build(text, base_dir=tmp_path, variants=["oakfield-primary"])
+    csv_file = tmp_path / "schools.csv"
+    csv_file.write_text(csv_file.read_text(encoding="utf-8").replace(
+        "Ms Patel", "Mr Patel"), encoding="utf-8")
+    again = session.build(text, base_dir=tmp_path, variants=["oakfield-primary"])
+    assert len(reads) == 4
+    assert first.manifest[0]["helplines.dsl.name"].startswith("Ms Patel")
+    assert again.manifest[0]["helplines.dsl.name"].startswith("Mr Patel")
+    assert again.pdf != first.pdf
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 500),
+                     st.text(max_size=12), st.sampled_from(["0800 1111", "hub", "a4-10up"]))
+_KEYS = st.sampled_from(["campaign", "front", "back", "helplines", "links", "card", "print",
+                         "title", "qr", "name", "phone", "url", "copies", "variants", "id",
+                         "size", "design", "x"])
+_TREES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=12)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(_KEYS, _TREES, max_size=6))
+def test_check_of_any_dict_returns_problems_and_never_raises(data: dict[str, Any]) -> None:
+    problems = cardgen.check({"campaign": "Any", **data})
+    assert all(isinstance(p, cardgen.Problem) and p.code.startswith("CG") for p in problems)
+
+
+def test_build_reports_progress_through_its_stages() -> None:
+    seen: list[tuple[str, int, int]] = []
+    cardgen.build(CARD, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    stages = [stage for stage, _, _ in seen]
+    assert stages.index("check") < stages.index("render") < stages.index("verify")
+    assert ("verify", 1, 1) in seen
+
+
+def test_preview_of_one_variant_shows_its_own_code() -> None:
+    source = EXAMPLES / "schools-batch.yaml"
+    oak = cardgen.preview(source, variant="oakfield-primary", dpi=150)
+    river = cardgen.preview(source, variant="riverside-academy", dpi=150)
+    assert ["utm_source=s01&" in c for c in _decoded_png(oak)] == [True]
+    assert ["utm_source=s02&" in c for c in _decoded_png(river)] == [True]

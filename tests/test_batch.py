@@ -135,6 +135,7 @@ def test_manifest_rows(tmp_path: Path) -> None:
     assert [r["back_qr"] for r in rows] == ["", ""]
 
 
+@pytest.mark.slow
 def test_two_hundred_packed_variants_each_decode_to_their_own_link(tmp_path: Path) -> None:
     rows = [(f"school-{n:03d}", f"c{n:03d}") for n in range(200)]
     source = batch(tmp_path / "in", rows, pack=True)
@@ -263,6 +264,7 @@ def _cores(monkeypatch: pytest.MonkeyPatch, cores: int) -> None:
     monkeypatch.setattr(forked, "cores", lambda: cores)
 
 
+@pytest.mark.slow
 def test_cards_laid_out_by_forked_workers_print_the_same_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
     rows = [(f"school-{n:03d}", f"w{n:03d}") for n in range(build_module.PARALLEL_FROM + 10)]
@@ -281,6 +283,7 @@ def test_cards_laid_out_by_forked_workers_print_the_same_bytes(
         tracked(code) for _, code in rows[:10])
 
 
+@pytest.mark.slow
 def test_forked_workers_report_the_same_problems_in_the_same_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prepared_ahead: list[int]) -> None:
     source = _problem_batch(tmp_path / "in", build_module.PARALLEL_FROM + 10)

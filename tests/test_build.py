@@ -196,6 +196,7 @@ variants:
     assert {f.name for f in placed_forms(pdf, 3)} == {"/FormXob.Ffull_back"}
 
 
+@pytest.mark.slow
 def test_same_bytes_across_processes_and_hash_seeds(tmp_path: Path) -> None:
     """Set and dict order must never reach the PDF: two interpreters with different hash
     seeds write identical files."""

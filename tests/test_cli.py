@@ -157,6 +157,7 @@ helplines:
     assert "cards.yaml:12:" not in result.output
 
 
+@pytest.mark.slow
 def test_the_command_ends_with_its_status_and_all_it_printed(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -159,6 +159,7 @@ def test_file_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert "UTF-8" in problem.message
 
 
+@pytest.mark.slow
 def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
@@ -213,7 +214,7 @@ def swap(old: str, new: str) -> Edit:
          None),
         (add("region: England\n"), "CG122", (8, 9), "region", "two-letter country code"),
         (add("helplines:\n  nspcc:\n    name: NSPCC\n"), "CG122", (9, 3),
-         "needs at least one of phone, sms or whatsapp", "add a 'phone:'"),
+         "needs at least one of phone, sms, whatsapp, email or chat", "add a 'phone:'"),
         (add("helplines:\n  nspcc:\n    name: NSPCC\n    phone: 1\n    verified_on: 2026-13-40\n"),
          "CG122", (12, 18), "expected a date (YYYY-MM-DD)", None),
         (swap("  hub:", "  my hub:"), "CG122", (6, 3), "'my hub' is not allowed", "an id uses"),
@@ -476,12 +477,14 @@ trees = st.recursive(leaves, lambda inner: st.dictionaries(keys, inner, max_size
 mappings = st.dictionaries(keys, trees, max_size=4)
 
 
+@pytest.mark.slow
 @given(mappings)
 def test_merge_with_nothing_is_identity(base: dict[str, Any]) -> None:
     assert deep_merge(base, {}) == base
     assert deep_merge({}, base) == base
 
 
+@pytest.mark.slow
 @given(mappings, mappings)
 def test_override_wins_except_where_both_are_mappings(base: dict[str, Any],
                                                        over: dict[str, Any]) -> None:
@@ -512,6 +515,7 @@ yaml_bits = st.sampled_from(["campaign: x\n", "front:\n", "  title: t\n", "  qr:
                              "variants:\n  - id: v\n", "<<: ", "? "])
 
 
+@pytest.mark.slow
 @given(st.lists(yaml_bits, max_size=12).map("".join))
 def test_any_text_loads_or_reports_problems(text: str) -> None:
     import tempfile

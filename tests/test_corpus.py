@@ -92,8 +92,10 @@ def _assert_reported(output: str, case: dict[str, Any]) -> None:
         assert case["absent"] not in output, output
 
 
-ALL = [pytest.param(c, id=c["name"]) for c in CASES] + [
-    pytest.param(c, id=c["name"]) for c, _make in GENERATED]
+#: cases that take several seconds (`pytest -m 'not slow'` skips them)
+SLOW_CASES = {"ten-thousand-helplines", "billion-laughs"}
+ALL = [pytest.param(c, id=c["name"], marks=[pytest.mark.slow] * (c["name"] in SLOW_CASES))
+       for c in [*CASES, *(c for c, _make in GENERATED)]]
 
 
 @pytest.mark.parametrize("case", ALL)

@@ -112,6 +112,7 @@ def test_readme_pictures_exist_and_are_made_by_the_script() -> None:
         assert f"## {section}" in readme
 
 
+@pytest.mark.slow
 def test_make_pictures_writes_small_pngs(tmp_path: Path) -> None:
     written = docs.make_pictures(tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(

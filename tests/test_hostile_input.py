@@ -92,6 +92,7 @@ def test_any_unicode_in_any_field_is_checked_or_refused(tmp_path: Path, field: s
     _outcome(_write(tmp_path, MINIMAL.format(**values)))
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(["title", "text", "footer", "name", "hours", "url"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,7 @@ import pypdf
 import pypdfium2
 import pytest
 import uharfbuzz as hb
+from bidi.algorithm import get_display  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont
 from pypdf.generic import ContentStream
 from ruamel.yaml import YAML
@@ -75,21 +77,20 @@ def face_lines(pdf: bytes) -> list[DrawnLine]:
         subsets[key] = (ttf, codes, _to_unicode(font_dict),
                         str(font_dict["/BaseFont"]).split("+", 1)[1])
     lines: list[DrawnLine] = []
-    actual: str | None = None
+    words: list[str] = []
     current: DrawnLine | None = None
     font_key = ""
     x = 0.0
     for operands, op in ContentStream(form, reader).operations:
         if op == b"BDC" and "/ActualText" in operands[1]:
-            actual = str(operands[1]["/ActualText"])
-        elif op == b"EMC":
-            actual = None
+            words.append(str(operands[1]["/ActualText"]))
         elif op == b"BT":
-            current = DrawnLine(actual or "", actual is not None, [], [], [], [])
+            current = DrawnLine("", False, [], [], [], [])
+            words = []
         elif op == b"ET" and current is not None:
             if current.sigs:
-                if not current.shaped:
-                    current.text = "".join(current.chars)
+                current.shaped = bool(words)
+                current.text = _logical(words) if words else "".join(current.chars)
                 lines.append(current)
             current = None
         elif op == b"Tf":
@@ -106,6 +107,15 @@ def face_lines(pdf: bytes) -> list[DrawnLine]:
     return lines
 
 
+def _logical(words: list[str]) -> str:
+    """A shaped line's text in logical order from its words' ActualText, which cardgen
+    writes in visual order (a right-to-left word reversed), as readers expect."""
+    visual = " ".join(words)
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in visual):
+        return visual
+    return str(get_display(visual, base_dir="R"))
+
+
 @cache
 def _font_file(ps_name: str) -> Path:
     for face in available_faces():
@@ -119,8 +129,10 @@ def _font(path: Path) -> TTFont:
     return TTFont(path)
 
 
-def harfbuzz_sigs(text: str, path: Path, language: str) -> tuple[list[int], list[object]]:
-    """HarfBuzz's glyphs for `text` in the font at `path`, in visual order."""
+def harfbuzz_sigs(text: str, path: Path, language: str, *, spaces: bool = True
+                  ) -> tuple[list[int], list[object]]:
+    """HarfBuzz's glyphs for `text` in the font at `path`, in visual order (without the
+    spaces' unless `spaces`)."""
     blob = hb.Blob.from_file_path(str(path))
     font = hb.Font(hb.Face(blob))
     buf = hb.Buffer()
@@ -129,7 +141,9 @@ def harfbuzz_sigs(text: str, path: Path, language: str) -> tuple[list[int], list
     buf.language = language
     hb.shape(font, buf, {})
     order = _font(path).getGlyphOrder()
-    gids = [info.codepoint for info in buf.glyph_infos]
+    # A shaped line draws no glyph for a space (it has no outline; readers see the gap).
+    gids = [info.codepoint for info in buf.glyph_infos
+            if spaces or text[info.cluster] != " "]
     return gids, [_signature(_font(path), order[g]) for g in gids]
 
 
@@ -161,7 +175,7 @@ def test_drawn_glyphs_are_harfbuzz_shaping_of_the_line_in_the_same_font(
         if len(set(line.fonts)) != 1:
             continue  # a line mixing fonts (a number in a script font's line) is shaped per run
         path = _font_file(line.fonts[0])
-        gids, expected = harfbuzz_sigs(line.text, path, lang)
+        gids, expected = harfbuzz_sigs(line.text, path, lang, spaces=not line.shaped)
         assert 0 not in gids, f"HarfBuzz has no glyph for part of {line.text!r}"
         assert line.sigs == expected, f"{lang}: {line.text!r} is not drawn as HarfBuzz shapes it"
         compared += 1
@@ -274,3 +288,86 @@ def test_list_fonts_shows_the_scripts_each_font_covers() -> None:
     assert "Arabic" in rows["Noto Nastaliq Urdu"] and "2.6" in rows["Noto Nastaliq Urdu"]
     assert "Bengali" in rows["Hind Siliguri"]
     assert "Latin" in rows["Atkinson Hyperlegible"]
+
+
+# --- what a reader copies: poppler (pdftotext) and pdfium, the two engines most viewers use
+
+_PUNCTUATION = ".,;:!?،؛؟۔"
+
+
+def _words(text: str) -> list[str]:
+    # Readers add bidi controls around runs, and place punctuation at a word's edge, and
+    # the space between a number and a right-to-left word, by their own rules: words are
+    # compared without them, numbers apart from letters.
+    text = re.sub("[\u202a-\u202e\u200e\u200f]", "", text)
+    pieces = (p for w in text.split() for p in re.findall(r"\d+|\D+", w))
+    return [p.strip(_PUNCTUATION) for p in pieces if p.strip(_PUNCTUATION)]
+
+
+def _poppler_text(pdf: bytes, tmp_path: Path) -> str:
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext is not installed (Debian package poppler-utils, .ci/run)")
+    path = tmp_path / "card.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, "-f", "1", "-l", "1", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def _pdfium_text(pdf: bytes) -> str:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return str(document[0].get_textpage().get_text_range())
+    finally:
+        document.close()
+
+
+def _in_order(words: list[str], extracted: list[str]) -> bool:
+    n = len(words)
+    return any(extracted[i:i + n] == words for i in range(len(extracted) - n + 1))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_poppler_copies_every_language_in_logical_order(
+        built: dict[str, bytes], lang: str, tmp_path: Path) -> None:
+    extracted = _words(_poppler_text(built[lang], tmp_path))
+    texts = _example_texts(lang)
+    assert _in_order(_words(texts["title"]), extracted), extracted[:12]
+    assert _in_order(_words(texts["hours"]), extracted), extracted[:12]
+    for field in ("text", "footer"):
+        for word in _words(texts[field]):
+            assert word in extracted, (field, word)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pdfium_copies_every_language_in_logical_order(
+        built: dict[str, bytes], lang: str) -> None:
+    extracted = _words(_pdfium_text(built[lang]))
+    texts = _example_texts(lang)
+    assert _in_order(_words(texts["title"]), extracted), extracted[:12]
+    if lang in RTL:
+        # Known gaps: pdfium reverses an Arabic word with a vowel mark (مجانًا) around the
+        # mark, and repeats a Nastaliq word whose glyphs reach into the next word's.
+        return
+    for field in ("text", "hours", "footer"):
+        for word in _words(texts[field]):
+            assert word in extracted, (field, word)
+
+
+def test_arabic_and_urdu_lines_no_longer_copy_character_reversed(
+        built: dict[str, bytes], tmp_path: Path) -> None:
+    # The regression of issue 16: pdftotext gave every Arabic and Urdu line reversed.
+    for lang in RTL:
+        title = _words(_example_texts(lang)["title"])
+        reversed_title = [w[::-1] for w in reversed(title)]
+        for extracted in (_words(_poppler_text(built[lang], tmp_path)),
+                          _words(_pdfium_text(built[lang]))):
+            assert _in_order(title, extracted)
+            assert not _in_order(reversed_title, extracted)
+
+
+def test_same_card_same_bytes_whatever_was_drawn_before(built: dict[str, bytes],
+                                                        tmp_path: Path) -> None:
+    # Shaped glyphs get private-use codes in the order a process first draws them; the file
+    # must not show it (the fixture drew Polish, Romanian and Panjabi before Urdu).
+    assert build(EXAMPLES / "languages" / "ur.yaml", tmp_path / "again") == built["ur"]

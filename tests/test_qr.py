@@ -163,6 +163,7 @@ def test_no_lower_error_correction_advice_when_already_at_l() -> None:
     assert "qr_error_correction" not in error.fix
 
 
+@pytest.mark.slow
 @given(st.lists(st.lists(st.booleans(), min_size=21, max_size=21), min_size=21, max_size=21))
 def test_rectangles_cover_every_dark_module_exactly_once(grid: list[list[bool]]) -> None:
     modules = tuple(tuple(row) for row in grid)

@@ -25,6 +25,7 @@ def zxing_alone(payload: str, level: str) -> tuple[int, bytes]:
     return image.shape[0], image.tobytes().translate(_DARK)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
 def test_every_version_gets_zxings_own_symbol(level: str) -> None:
     chars = string.ascii_letters + string.digits + ":/.?=&-_%"

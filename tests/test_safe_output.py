@@ -177,6 +177,7 @@ main(sys.argv[2:])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["render", "rendered", "rename"])
 def test_ctrl_c_during_a_build_keeps_previous_files(
         previous: tuple[Path, Path, dict[str, bytes]], where: str) -> None:
@@ -259,6 +260,7 @@ main(sys.argv[2:])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["fork", "layout", "verify"])
 def test_ctrl_c_while_workers_run_stops_the_batch_at_once(tmp_path: Path, where: str) -> None:
     from test_batch import batch
@@ -291,6 +293,7 @@ main(sys.argv[1:])
 """
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_batch_stops_the_build_with_a_message(tmp_path: Path) -> None:
     from test_batch import batch
 

@@ -141,7 +141,11 @@ def test_protection_in_rtl_text_embeds_numbers_and_urls_and_is_idempotent() -> N
 
 def test_base_direction_follows_language_and_text() -> None:
     assert shaping.base_is_rtl(ARABIC, "en")
-    assert shaping.base_is_rtl("Childline چائلڈ لائن", "ur")
+    # The first letter decides (issue 16: an English sentence on an Urdu card was set
+    # right to left, "اردو Help in English and").
+    assert not shaping.base_is_rtl("Childline چائلڈ لائن", "ur")
+    assert not shaping.base_is_rtl("Help in English and اردو", "ur")
+    assert shaping.base_is_rtl("999 پر کال کریں", "en")
     assert not shaping.base_is_rtl("Childline", "ur")
     assert shaping.base_is_rtl("0808 800 5000", "ur")
     assert not shaping.base_is_rtl("Childline چائلڈ", "en")
@@ -184,9 +188,16 @@ def test_wrap_keeps_lines_within_width_and_rtl_lines_share_direction(atkinson: P
     assert len(number_lines) == 1 and "5000" in number_lines[0].text
 
 
+def test_each_paragraph_takes_the_direction_of_its_first_letter(atkinson: Path) -> None:
+    lines = shaping.wrap_shaped("اتصل بنا\nCall us اتصل", primary_font=atkinson,
+                                language="ar", size_pt=10, width_mm=80)
+    assert lines is not None and [line.rtl for line in lines] == [True, False]
+
+
 _WORDS = ["help", "free", "call", "مجاناً", "اتصل", "ফোন", "করো", "ਗੱਲ", "કરો", "now", "24/7"]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), max_size=8),
        st.lists(st.sampled_from(_WORDS), max_size=8),

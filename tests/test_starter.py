@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import run_cli
+from pdfprobe import all_text
+from ruamel.yaml import YAML
 
 from cardgen.cli import main
 from cardgen.input import starter
@@ -59,6 +61,7 @@ def test_interactive_init_validates_as_you_type(tmp_path: Path) -> None:
         "Oak club office",
         "0800 CHILD",            # refused: letters
         "01707 281000",
+        "",                      # no opening hours
         "",                      # no more local helplines
         "javascript:alert(1)",   # refused: not https
         "https://oak.example.org/help",
@@ -72,6 +75,7 @@ def test_interactive_init_validates_as_you_type(tmp_path: Path) -> None:
     assert "campaign: Oak Youth Club" in text
     assert "phone: 01707 281000" in text
     assert "helplines: [oak-club-office, childline, nspcc, shout]" in text
+    assert "hours:" not in text.split("oak-club-office:", 1)[1].split("childline:", 1)[0]
     assert "# The front is what people see first" in text  # comments survive
     check = run_cli("check", "--strict", str(tmp_path / "cards.yaml"))
     assert check.exit_code == 0, check.output
@@ -86,9 +90,65 @@ def test_phone_validator_refuses(bad: str) -> None:
         starter.check_phone(bad)
 
 
-def test_local_helplines_beyond_four_push_national_ones_off() -> None:
-    answers = starter.Answers("Club", tuple(
-        starter.LocalHelpline(f"Office {n}", "01707 281000") for n in range(3)))
+def test_local_helplines_keep_every_national_one_and_the_card_still_fits(
+        tmp_path: Path) -> None:
+    # Regression: adding two local numbers dropped Shout, adding three dropped the NSPCC too.
+    answers = starter.Answers("Club", (
+        starter.LocalHelpline("Oak Academy safeguarding team", "0113 378 9000",
+                              "Mon-Fri 8.30am-4pm, term time"),
+        starter.LocalHelpline("Leeds children social work service", "0113 222 4403",
+                              "Mon-Thu 8.30am-5pm, Fri 8.30am-4.30pm"),
+        starter.LocalHelpline("Leeds youth counselling line", "0113 245 0000",
+                              "Evenings 6pm-10pm")))
     text = starter.customised_text(answers)
-    assert "helplines: [office-0, office-1, office-2, childline]" in text
-    assert "nspcc:" not in text and "shout:" not in text
+    data = YAML(typ="safe", pure=True).load(text)
+    assert data["back"]["helplines"] == [
+        "oak-academy-safeguarding-team", "leeds-children-social-work-service",
+        "leeds-youth-counselling-line", "childline", "nspcc", "shout"]
+    assert data["helplines"]["leeds-children-social-work-service"]["hours"] == (
+        "Mon-Thu 8.30am-5pm, Fri 8.30am-4.30pm")
+    cards = tmp_path / "cards.yaml"
+    cards.write_text(text, encoding="utf-8")
+    check = run_cli("check", "--strict", str(cards))
+    assert check.exit_code == 0, check.output
+    build = run_cli("build", str(cards), "-o", str(tmp_path / "out"))
+    assert build.exit_code == 0, build.output
+    printed = all_text(tmp_path / "out" / "club.pdf")
+    for number in ("0113 378 9000", "0113 222 4403", "0113 245 0000", "0800 1111",
+                   "0808 800 5000", "85258"):
+        assert number in printed
+
+
+def test_interactive_init_asks_hours_groups_numbers_and_warns_of_a_repeated_number(
+        tmp_path: Path) -> None:
+    answers = "\n".join([
+        "Oak Youth Club",
+        "Oak school office", "01133789000", "Mon-Fri 9am-5pm",
+        "NSPCC again", "+448088005000", "",
+        "",                      # no more local helplines
+        "",                      # the default link
+    ]) + "\n"
+    result = CliRunner().invoke(main, ["init", "-i", str(tmp_path)], input=answers,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert ("warning CG245: +44 808 800 5000 is already on the card as 'NSPCC Helpline'"
+            in result.output)
+    text = (tmp_path / "cards.yaml").read_text(encoding="utf-8")
+    assert "phone: 0113 378 9000\n    hours: Mon-Fri 9am-5pm\n" in text
+    assert "phone: +44 808 800 5000\n" in text
+    assert "helplines: [oak-school-office, nspcc-again, childline, nspcc, shout]" in text
+    check = run_cli("check", str(tmp_path / "cards.yaml"))
+    assert check.exit_code == 0, check.output
+    assert "warning CG245: the number +44 808 800 5000 is listed under two names" in (
+        check.output)
+
+
+@pytest.mark.parametrize(("typed", "grouped"), [
+    ("01133789000", "0113 378 9000"),
+    ("020 79460101", "020 7946 0101"),
+    ("+441133789000", "+44 113 378 9000"),
+    ("0044 113 378 9000", "+44 113 378 9000"),
+    ("116 123", "116 123"),
+])
+def test_init_groups_numbers_as_they_are_read(typed: str, grouped: str) -> None:
+    assert starter.check_phone(typed) == grouped

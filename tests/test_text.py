@@ -153,11 +153,12 @@ def test_cff_otf_is_cg602_asking_for_ttf(tmp_path: Path) -> None:
     assert ".ttf" in (info.value.fix or "")
 
 
-def test_unknown_font_name_is_cg603_listing_built_in_fonts() -> None:
+def test_unknown_font_name_is_cg603_listing_the_listed_families() -> None:
     with pytest.raises(CardgenError) as info:
         load_font_family("Comic Sans", Path("."))
     assert info.value.code == "CG603"
     assert "Atkinson Hyperlegible" in info.value.message
+    assert "Noto Sans Gurmukhi" in info.value.message
 
 
 def test_font_name_is_case_insensitive() -> None:

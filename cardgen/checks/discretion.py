@@ -64,6 +64,11 @@ def _face_texts(spec: CardSpec, side: str, face: Face) -> Iterator[tuple[DocPath
         yield ("helplines", ident, "name"), helpline.name
         if helpline.hours:
             yield ("helplines", ident, "hours"), helpline.hours
+        # an address is printed too: help@abuse-line.org gives the card away as well
+        for key in ("email", "chat"):
+            address = getattr(helpline, key)
+            if address:
+                yield ("helplines", ident, key), address
 
 
 def check_discretion(spec: CardSpec, design: Design) -> list[Problem]:

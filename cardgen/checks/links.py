@@ -26,7 +26,7 @@ from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from cardgen.checks.phones import helpline_payload
 from cardgen.errors import Problem, Severity
-from cardgen.input.model import CardSpec, Link, Tracking
+from cardgen.input.model import CardSpec, Link, Tracking, split_qr_target
 
 #: Above this a QR code gets too dense to scan at card size (version ~15 at M).
 MAX_PAYLOAD = 500
@@ -162,14 +162,22 @@ def link_payload(link: Link, tracking: Tracking, code: str) -> str:
 
 
 def qr_payload(spec: CardSpec, target_id: str, code: str) -> str:
-    """The QR payload for a face's `qr:` target, a link id or a helpline id.
+    """The QR payload for a face's `qr:` target: a link id, a helpline id, or one way to
+    reach a helpline (`nspcc.email`, `nspcc.chat`, `nspcc.contact`: see `channels`).
 
     Raises ValueError for an unknown id, an invalid number or an emergency number.
     """
+    # channels builds on this module (a chat page is checked as a link is)
+    from cardgen.checks import channels
+
     if target_id in spec.links:
         return link_payload(spec.links[target_id], spec.tracking, code)
-    if target_id in spec.helplines:
-        return helpline_payload(spec.helplines[target_id], spec.region)
+    hid, channel = split_qr_target(target_id, spec.helplines)
+    if hid in spec.helplines:
+        helpline = spec.helplines[hid]
+        if channel is None and (helpline.phone or helpline.sms or helpline.whatsapp):
+            return helpline_payload(helpline, spec.region)
+        return channels.channel_payload(helpline, channel, spec.region)
     raise ValueError(f"qr: '{target_id}' is neither a link nor a helpline id")
 
 
@@ -230,6 +238,11 @@ def _url_problems(lid: str, url: str) -> tuple[Problem, ...]:
     return tuple(_check_url(lid, url))
 
 
+def check_url_problems(lid: str, url: str) -> tuple[Problem, ...]:
+    """The problems of one web address, said of link `lid` (path ("links", lid, "url"))."""
+    return _url_problems(lid, url)
+
+
 def check_links(spec: CardSpec, *, code: str | None = None) -> list[Problem]:
     """Every problem with the card's links, and with the length of each QR payload.
 
@@ -245,7 +258,7 @@ def check_links(spec: CardSpec, *, code: str | None = None) -> list[Problem]:
         problems.extend(found)
     faces = [("front", spec.front)] + ([("back", spec.back)] if spec.back else [])
     for face_name, face in faces:
-        target = face.qr
+        target = face.qr or (f"{face.qr_contact}.contact" if face.qr_contact else None)
         if target is None or target in bad_links:
             continue
         try:

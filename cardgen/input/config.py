@@ -56,7 +56,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cardgen.errors import CardgenError, DocPath, InputError, Location, Problem, ProblemList
 from cardgen.input import hygiene, limits
-from cardgen.input.model import CardSpec, Variant, slugify
+from cardgen.input.model import CardSpec, Variant, slugify, split_qr_target
 
 _YAML_TAG = "tag:yaml.org,2002:"
 #: the tags a plain data file may carry; anything else would construct objects or is a typo
@@ -451,7 +451,12 @@ def _expected(kind: str, path: DocPath, ctx: Mapping[str, Any]) -> str | None:
 
 
 _VALUE_FIXES = (
-    ("at least one of phone", "add a 'phone:', 'sms:' or 'whatsapp:' line to it"),
+    ("at least one of phone", "add a 'phone:', 'sms:', 'whatsapp:', 'email:' or 'chat:' line "
+     "to it"),
+    ("email_subject needs", "add 'email:' with the address to write to, or remove "
+     "'email_subject:'"),
+    ("shows_on_bill is about", "add the 'phone:' or 'sms:' it is about, or remove "
+     "'shows_on_bill:'"),
     ("sms_body needs", "add 'sms:' with the number to text, or remove 'sms_body:'"),
 )
 
@@ -615,8 +620,10 @@ def _text(value: Any) -> str | None:
 
 
 def _face_is_empty(face: Mapping[str, Any], helplines: list[str], side: str) -> bool:
-    if any(face.get(key) for key in ("title", "text", "qr", "write_in", "footer")):
+    if any(face.get(key) for key in ("title", "text", "qr", "write_in", "footer", "qr_contact")):
         return False
+    if str(face.get("silent_call", "")).strip().lower() in ("true", "yes", "on", "1", "t", "y"):
+        return False  # the face prints the silent-call line
     listed = face.get("helplines")
     if listed is None:
         # the back lists every helpline when it does not say which
@@ -632,7 +639,7 @@ def _cross_checks(data: Mapping[str, Any]) -> list[_Raw]:
     targets = set(helplines) | set(links)
     for side, face in _faces(data):
         qr = _text(face.get("qr"))
-        if qr is not None and qr not in targets:
+        if qr is not None and qr not in targets and split_qr_target(qr, helplines)[1] is None:
             raws.append(_Raw(Problem(
                 "CG130", f"{side}.qr: no link or helpline has the id '{qr}'", "error",
                 _suggest(qr, targets, "a link under links:"), (side, "qr"))))
@@ -667,7 +674,9 @@ def _used_ids(spec: CardSpec) -> set[str]:
         if face is None:
             continue
         if face.qr:
-            used.add(face.qr)
+            used.add(split_qr_target(face.qr, spec.helplines)[0])
+        if face.qr_contact:
+            used.add(face.qr_contact)
         if face.helplines is not None:
             used.update(face.helplines)
         elif side == "back":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -59,6 +60,10 @@ Identifier = Annotated[
 ]
 
 
+#: A BCP 47 language tag: "en", "ur", "pt-BR", "pa-Arab".
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", arbitrary_types_allowed=True, str_strip_whitespace=True
@@ -100,7 +105,7 @@ class CardSettings(Model):
     design: str = Field(default="discreet", description="Built-in design or path to a file.")
     colours: Colours = Field(default_factory=Colours)
     font: str = Field(default="Atkinson Hyperlegible",
-                      description="Built-in font name, or a path to a .ttf/.otf file.")
+                      description="A family `cardgen list fonts` shows, or a path to a .ttf file.")
     logo: str | None = Field(default=None, description="PNG or JPEG, relative to the YAML file.")
     qr_error_correction: ErrorCorrection = Field(
         default="M", description="QR error correction: L, M (default), Q or H."
@@ -116,22 +121,59 @@ class Face(Model):
 
     title: Text | None = None
     text: Text | None = None
-    qr: Identifier | None = Field(default=None, description="Id of a link or helpline.")
+    qr: Identifier | None = Field(
+        default=None,
+        description="Id of a link or helpline; ID.phone, ID.sms, ID.whatsapp, ID.email or "
+        "ID.chat for one way to reach a helpline (nspcc.email).",
+    )
     helplines: list[Identifier] | None = Field(
         default=None, description="Helpline ids in printed order."
     )
     write_in: Text | None = Field(default=None, description="A label with a line to write on.")
     footer: Text | None = None
+    silent_call: bool = Field(
+        default=False,
+        description="Print the UK police Silent Solution line with the footer (call 999; "
+        "if you cannot speak, press 55 when asked). region: GB only.",
+    )
+    qr_contact: Identifier | None = Field(
+        default=None,
+        description="Id of a helpline: the QR code saves it to the phone's contacts under "
+        "the helpline's contact_name. Instead of qr on this face.",
+    )
+    language: LanguageTag | None = Field(
+        default=None,
+        description="BCP 47 language tag of this face's text, when it is not the card's "
+        "(an English front, an Urdu back): its direction, fonts and printed labels.")
 
 
 class Helpline(Model):
-    """A helpline: a name and at least one of phone, sms, whatsapp."""
+    """A helpline: a name and at least one of phone, sms, whatsapp, email, chat."""
 
     name: Text
     phone: Text | None = Field(default=None, description="Printed exactly as written.")
     sms: Text | None = Field(default=None, description="A number or short code for texts.")
     sms_body: Text | None = Field(default=None, description="Prefilled text message.")
     whatsapp: Text | None = Field(default=None, description="An international number.")
+    email: Text | None = Field(
+        default=None, description="An email address, printed as written; QR target mailto:."
+    )
+    email_subject: Text | None = Field(
+        default=None, description="Subject line the mailto: QR code fills in."
+    )
+    chat: Text | None = Field(
+        default=None, description="An https:// web-chat page, printed with a label."
+    )
+    shows_on_bill: bool = Field(
+        default=True,
+        description="false prints \"Won't show on your phone bill\" under the number; refused "
+        "for a GB number that is not free to call (0800, 0808, 116xxx).",
+    )
+    contact_name: Text | None = Field(
+        default=None,
+        description="A neutral name (such as a first name) under which a qr_contact code "
+        "saves this helpline to the phone's contacts.",
+    )
     hours: Text | None = None
     verified_on: dt.date | None = Field(
         default=None, description="When the number was last checked (YYYY-MM-DD)."
@@ -139,11 +181,34 @@ class Helpline(Model):
 
     @model_validator(mode="after")
     def _has_a_number(self) -> Helpline:
-        if not (self.phone or self.sms or self.whatsapp):
-            raise ValueError("a helpline needs at least one of phone, sms or whatsapp")
+        if not (self.phone or self.sms or self.whatsapp or self.email or self.chat):
+            raise ValueError(
+                "a helpline needs at least one of phone, sms, whatsapp, email or chat")
         if self.sms_body and not self.sms:
             raise ValueError("sms_body needs an sms number to send the message to")
+        if self.email_subject and not self.email:
+            raise ValueError("email_subject needs an email address to write to")
+        if not self.shows_on_bill and not (self.phone or self.sms):
+            raise ValueError("shows_on_bill is about calls and texts: it needs a phone or "
+                             "sms number")
         return self
+
+
+#: Ways to reach a helpline that a face's `qr:` may pick with `ID.channel` (`nspcc.email`);
+#: `contact` is the contact card that `qr_contact: ID` makes.
+QR_CHANNELS: tuple[str, ...] = ("phone", "sms", "whatsapp", "email", "chat", "contact")
+
+
+def split_qr_target(target: str, helplines: Iterable[str]) -> tuple[str, str | None]:
+    """(helpline or link id, channel or None) of a face's `qr:` value: `nspcc.email` is the
+    email of helpline `nspcc`, unless an id is written exactly so."""
+    known = set(helplines)
+    if target in known:
+        return target, None
+    head, dot, channel = target.rpartition(".")
+    if dot and head in known and channel in QR_CHANNELS:
+        return head, channel
+    return target, None
 
 
 class Link(Model):
@@ -196,9 +261,8 @@ class CardSpec(Model):
     region: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = Field(
         default="GB", description="ISO 3166 country code for reading national numbers."
     )
-    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = (
-        Field(default="en", description="BCP 47 language tag of the card text.")
-    )
+    language: LanguageTag = Field(default="en", description="BCP 47 language tag of the card "
+                                  "text (a face may set its own).")
     card: CardSettings = Field(default_factory=CardSettings)
     front: Face
     back: Face | None = None

@@ -10,6 +10,7 @@ comments survive.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import io
 import json
@@ -46,6 +47,7 @@ def schema_text() -> str:
 class LocalHelpline:
     name: str
     phone: str
+    hours: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def check_name(text: str) -> str:
 
 
 def check_phone(text: str, region: str = "GB") -> str:
+    """A phone number, grouped as it is read (01133789000 -> 0113 378 9000)."""
     from cardgen.checks.phones import NumberError, parse_number
 
     value = text.strip()
@@ -88,7 +91,65 @@ def check_phone(text: str, region: str = "GB") -> str:
     if number.is_emergency:
         raise ValueError("an emergency number is already on the card's footer; "
                          "add a helpline's own number here")
+    return grouped(value, region)
+
+
+def grouped(written: str, region: str = "GB") -> str:
+    """A valid number grouped as it is read: 01133789000 -> '0113 378 9000',
+    +441133789000 -> '+44 113 378 9000'. Short numbers (116 123) keep their own spacing."""
+    import phonenumbers as pn
+
+    from cardgen.checks.phones import parse_number
+
+    number = parse_number(written, region)
+    if number.is_short:
+        return written.strip()
+    international = written.strip().startswith("+") or written.strip().startswith("00")
+    style = (pn.PhoneNumberFormat.INTERNATIONAL if international
+             else pn.PhoneNumberFormat.NATIONAL)
+    return str(pn.format_number(pn.parse(number.e164, None), style))
+
+
+def check_hours(text: str) -> str:
+    """Opening hours as the card prints them; empty means 'leave them off'."""
+    value = " ".join(text.split())
+    if len(value) > 60:
+        raise ValueError("keep the hours under 60 characters so they fit on the card, "
+                         "e.g. 'Mon–Fri 9am–5pm'")
     return value
+
+
+def starter_numbers(region: str = "GB") -> dict[str, str]:
+    """The starter's helplines: dialled number (as parsed) -> the helpline's name."""
+    from ruamel.yaml import YAML
+
+    from cardgen.checks.phones import NumberError, parse_number
+
+    data = YAML(typ="safe", pure=True).load(starter_text())
+    found: dict[str, str] = {}
+    for entry in data["helplines"].values():
+        for written in (entry.get("phone"), entry.get("sms")):
+            if written:
+                with contextlib.suppress(NumberError):
+                    found.setdefault(parse_number(str(written), region).e164, entry["name"])
+    return found
+
+
+def same_number_warning(phone: str, name: str, taken: dict[str, str],
+                        region: str = "GB") -> str | None:
+    """What to say when `phone` is already on the card under another name (CG245, as
+    `cardgen check` says it), else None."""
+    from cardgen.checks.phones import NumberError, parse_number
+
+    try:
+        key = parse_number(phone, region).e164
+    except NumberError:
+        return None
+    other = taken.get(key)
+    if other is None or other == name:
+        return None
+    return (f"warning CG245: {phone} is already on the card as '{other}'; the card will "
+            "list the same number under two names")
 
 
 def check_link(text: str) -> str:
@@ -107,17 +168,28 @@ def check_link(text: str) -> str:
     return value
 
 
-def ask_answers(ask: Ask) -> Answers:
-    """Asks the campaign name, up to three local helplines and the help-page link."""
+def ask_answers(ask: Ask, say: Callable[[str], None] = lambda _text: None) -> Answers:
+    """Asks the campaign name, up to three local helplines (name, phone, opening hours) and
+    the help-page link. `say` shows a warning, such as a number already on the card."""
     campaign = ask("Campaign or group name", "My helpline card", check_campaign)
     local: list[LocalHelpline] = []
+    taken = starter_numbers()
     while len(local) < 3:
         name = ask("A local helpline to add first (its name; leave empty to skip)", "",
                    check_name)
         if not name:
             break
         phone = ask(f"{name}: phone number", None, check_phone)
-        local.append(LocalHelpline(name, phone))
+        warning = same_number_warning(phone, name, taken)
+        if warning is not None:
+            say(warning)
+        hours = ask(f"{name}: opening hours (e.g. Mon–Fri 9am–5pm; leave empty to skip)",
+                    "", check_hours)
+        local.append(LocalHelpline(name, phone, hours))
+        with contextlib.suppress(ValueError):
+            from cardgen.checks.phones import parse_number
+
+            taken.setdefault(parse_number(phone, "GB").e164, name)
     link = ask("Web page the QR code opens", DEFAULT_LINK, check_link)
     return Answers(campaign, tuple(local), link)
 
@@ -151,12 +223,12 @@ def customised_text(answers: Answers) -> str:
         entry = CommentedMap()
         entry["name"] = helpline.name
         entry["phone"] = helpline.phone
+        if helpline.hours:
+            entry["hours"] = helpline.hours
         helplines.insert(position, ident, entry)
         order.insert(position, ident)
-    # Room on the back is for four helplines; the national ones give way to local ones.
-    while len(order) > 4:
-        dropped = order.pop()
-        del helplines[dropped]
+    # Every national helpline stays: local numbers come first, and the back's helplines
+    # stand in two columns, so the card holds all of them.
     if answers.link != DEFAULT_LINK:
         # A link of the user's own is no longer Childline's: give it a neutral id.
         page = CommentedMap()

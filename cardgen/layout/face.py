@@ -11,8 +11,9 @@ Text in a script other than Latin, right-to-left text, or text with characters t
 font lacks is shaped with HarfBuzz (`cardgen.text.shaping`, fonts from `cardgen.text.fonts`): it is
 measured, wrapped and shrunk on its shaped widths, its lines are as tall as its fonts need
 (Nastaliq 2.6 x size), and its text items carry the glyphs to draw. Pure Latin text stays
-on the fast plain path. On right-to-left cards (language ar, ur, fa, he ...) the design's
-left and right alignments are mirrored.
+on the fast plain path. On right-to-left faces (language ar, ur, fa, he ...: the face's own
+`language`, else the card's) the design's left and right alignments are mirrored; each
+paragraph reads in the direction of its first letter.
 
 Also checked here, before anything is drawn: every printed character exists in the card's
 font or a fallback font (CG610, naming what to install), text contrast against the paper
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cardgen.checks.channels import printed_link
 from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio
@@ -42,6 +44,7 @@ from cardgen.layout.designs import (
     TextStyle,
 )
 from cardgen.layout.fitcache import ANY_WIDTH, BlockHolds, Holds, LayoutCache, Span, TooWide
+from cardgen.layout.labels import label
 from cardgen.layout.placed import (
     Align,
     FaceLayout,
@@ -66,7 +69,7 @@ from cardgen.text.measure import (
     wrap_shaped_text,
     wrap_tokens_span,
 )
-from cardgen.text.shaping import ShapedLine
+from cardgen.text.shaping import Direction, ShapedLine
 
 Side = Literal["front", "back"]
 
@@ -158,13 +161,19 @@ class _Env:
 
     @property
     def language(self) -> str:
-        return self.spec.language
+        # A face may be in its own language (an English front, an Urdu back).
+        return self.face.language or self.spec.language
 
     def align(self, style: TextStyle) -> Align:
         # Right-to-left cards mirror the design: what starts at the left starts at the right.
         if fontdb.is_rtl_language(self.language):
             return {"left": "right", "right": "left", "center": "center"}[style.align]  # type: ignore[return-value]
         return style.align
+
+    @property
+    def label_direction(self) -> Direction:
+        """The direction of the labels cardgen prints (`labels`): the face language's."""
+        return "rtl" if fontdb.is_rtl_language(self.language) else "auto"
 
     def shaped_line_height(self, line: ShapedLine, size: float) -> float:
         ascent, descent = shaped_extents(line)
@@ -182,6 +191,8 @@ class _Env:
             return self.logo is not None
         if name == "helplines":
             return bool(self.helplines)
+        if name == "footer" and self.face.silent_call:
+            return True
         return _face_text(self.face, name) is not None
 
 
@@ -196,17 +207,19 @@ def _size(style: TextStyle, scale: float) -> float:
 
 
 def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, width: float,
-                scale: float, field_name: str, path: DocPath, span: Span | None = None
-                ) -> list[_Slot]:
+                scale: float, field_name: str, path: DocPath, span: Span | None = None,
+                direction: Direction = "auto") -> list[_Slot]:
     """The lines of `tokens` wrapped to `width`. With `span`, narrows it to the widths
-    that wrap the same (see `Span`)."""
+    that wrap the same (see `Span`). `direction`: the paragraph's, when its first letter
+    does not say it (see `_number_lines`)."""
     size = _size(style, scale)
     font = env.font(style)
     joined = " ".join(tokens)
     if needs_shaping(joined, font, env.language):
         if span is not None:
             span.exact = width
-        return _shaped_slots(env, element, joined, style, width, size, field_name, path)
+        return _shaped_slots(env, element, joined, style, width, size, field_name, path,
+                             direction)
     lines, low, high = wrap_tokens_span(tokens, font, size, width)
     if span is not None:
         span.low = max(span.low, low)
@@ -222,11 +235,12 @@ def _text_slots(env: _Env, element: str, tokens: list[str], style: TextStyle, wi
 
 
 def _shaped_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
-                  size: float, field_name: str, path: DocPath) -> list[_Slot]:
+                  size: float, field_name: str, path: DocPath,
+                  direction: Direction = "auto") -> list[_Slot]:
     """Text that needs HarfBuzz (non-Latin scripts, right to left, fallback fonts), wrapped
     on its shaped widths; each line keeps its glyphs for drawing."""
     font = env.font(style)
-    lines = wrap_shaped_text(text, font, size, width, env.language, style.bold)
+    lines = wrap_shaped_text(text, font, size, width, env.language, style.bold, direction)
     if lines is None:
         words = text.split()
         widths = [_shaped_width(env, w, font, size, style.bold) for w in words]
@@ -246,25 +260,25 @@ def _shaped_width(env: _Env, word: str, font: FontRef, size: float, bold: bool) 
 
 def _glyph_runs(line: ShapedLine, primary: FontRef) -> tuple[GlyphRun, ...]:
     runs: list[GlyphRun] = []
-    current: list[tuple[int, float, float]] = []
+    current: list[tuple[int, float, float, str]] = []
     current_font: Path | None = None
-    for glyph in line.placed():
+    for glyph, text in zip(line.placed(), line.glyph_texts(), strict=True):
         if glyph.font != current_font and current:
             assert current_font is not None
             runs.append(_glyph_run(current_font, primary, current))
             current = []
         current_font = glyph.font
-        current.append((glyph.gid, glyph.x_pt, glyph.y_pt))
+        current.append((glyph.gid, glyph.x_pt, glyph.y_pt, text))
     if current and current_font is not None:
         runs.append(_glyph_run(current_font, primary, current))
     return tuple(runs)
 
 
-def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, float]]
+def _glyph_run(path: Path, primary: FontRef, glyphs: list[tuple[int, float, float, str]]
                ) -> GlyphRun:
-    return GlyphRun(font_ref_for(path, primary), tuple(g for g, _, _ in glyphs),
-                    tuple(round(x, 4) for _, x, _ in glyphs),
-                    tuple(round(y, 4) for _, _, y in glyphs))
+    return GlyphRun(font_ref_for(path, primary), tuple(g[0] for g in glyphs),
+                    tuple(round(g[1], 4) for g in glyphs),
+                    tuple(round(g[2], 4) for g in glyphs), tuple(g[3] for g in glyphs))
 
 
 def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width: float,
@@ -280,19 +294,46 @@ def _paragraph_slots(env: _Env, element: str, text: str, style: TextStyle, width
     return slots
 
 
-def _number_lines(helpline: Helpline) -> list[tuple[str, list[str], list[str]]]:
+def _number_lines(helpline: Helpline, language: str
+                  ) -> list[tuple[str, list[str], list[str]]]:
     """(field, words before the number, the number) of each way to reach a helpline.
     The number is one token, printed as written and never broken; the words before it
-    ("Text SHOUT to", "WhatsApp") go on a smaller line above it."""
+    ("Text SHOUT to", "WhatsApp", in the face's language: `labels`) go on a smaller line
+    above it."""
     lines: list[tuple[str, list[str], list[str]]] = []
     if helpline.phone:
         lines.append(("phone", [], [helpline.phone]))
     if helpline.sms:
-        body = helpline.sms_body.split() if helpline.sms_body else []
-        lines.append(("sms", ["Text", *body, "to"] if body else ["Text"], [helpline.sms]))
+        words = (label("sms_with_keyword", language, keyword=helpline.sms_body)
+                 if helpline.sms_body else label("sms", language))
+        lines.append(("sms", words.split(), [helpline.sms]))
     if helpline.whatsapp:
-        lines.append(("whatsapp", ["WhatsApp"], [helpline.whatsapp]))
+        lines.append(("whatsapp", label("whatsapp", language).split(), [helpline.whatsapp]))
     return lines
+
+
+def _channel_lines(helpline: Helpline, language: str) -> list[tuple[str, list[str], str]]:
+    """(field, label words, address) of a helpline's email and web chat: the label in the
+    face's language, then the address as one token (never broken), in the name's style."""
+    lines: list[tuple[str, list[str], str]] = []
+    if helpline.email:
+        lines.append(("email", label("channel_email", language).split(),
+                      helpline.email.strip()))
+    if helpline.chat:
+        lines.append(("chat", label("channel_chat", language).split(),
+                      printed_link(helpline.chat)))
+    return lines
+
+
+def _off_the_bill(helpline: Helpline, language: str) -> str | None:
+    """"Won't show on your phone bill", in the face's language, for `shows_on_bill: false`."""
+    return None if helpline.shows_on_bill else label("channel_off_the_bill", language)
+
+
+def _silent_call(env: _Env) -> str | None:
+    """The police Silent Solution line a face with `silent_call: true` prints after its
+    footer, in the face's language."""
+    return label("channel_silent_call", env.language) if env.face.silent_call else None
 
 
 def _helpline_slots(env: _Env, width: float, scale: float,
@@ -322,7 +363,8 @@ def _helpline_slots(env: _Env, width: float, scale: float,
 def _entry_slots(env: _Env, hid: str, helpline: Helpline, width: float, scale: float
                  ) -> tuple[tuple[_Slot, ...], Span]:
     key = (env.context, hid, helpline.name, helpline.phone, helpline.sms, helpline.sms_body,
-           helpline.whatsapp, helpline.hours, scale)
+           helpline.whatsapp, helpline.hours, helpline.email, helpline.chat,
+           helpline.shows_on_bill, scale)
     kept = env.cache.entries.find(key, width)
     if kept is not None:
         found, span = kept
@@ -349,13 +391,24 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
     base = f"{env.side}.helplines.{hid}"
     slots += _text_slots(env, "helplines", helpline.name.split(), st.helpline_name, width,
                          scale, f"{base}.name", ("helplines", hid, "name"), span)
-    for key, words, number in _number_lines(helpline):
+    for key, words, number in _number_lines(helpline, env.language):
         path: DocPath = ("helplines", hid, key)
         if words:
+            # A label is in the face's language whatever word it starts with ("SHOUT لکھ
+            # کر بھیجیں" reads right to left on an Urdu face).
             slots += _text_slots(env, "helplines", words, st.helpline_name, width, scale,
-                                 f"{base}.{key}", path, span)
+                                 f"{base}.{key}", path, span, env.label_direction)
         slots += _text_slots(env, "helplines", number, st.helpline_number, width, scale,
                              f"{base}.{key}", path, span)
+    off_the_bill = _off_the_bill(helpline, env.language)
+    if off_the_bill is not None:
+        slots += _text_slots(env, "helplines", off_the_bill.split(), st.helpline_hours, width,
+                             scale, f"{base}.shows_on_bill", ("helplines", hid, "shows_on_bill"),
+                             span)
+    for key, words, address in _channel_lines(helpline, env.language):
+        # the label and the address share a line when it is wide enough
+        slots += _text_slots(env, "helplines", [*words, address], st.helpline_name, width,
+                             scale, f"{base}.{key}", ("helplines", hid, key), span)
     if helpline.hours:
         slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
                              width, scale, f"{base}.hours", ("helplines", hid, "hours"), span)
@@ -386,7 +439,8 @@ def _element_plan_holding(env: _Env, name: str, width: float, scale: float
         return _helplines_plan_holding(env, width, scale)
     if name not in _TEXT_ELEMENTS:
         return _SlotsPlan(_element_slots(env, name, width, scale)), ANY_WIDTH
-    key = (env.context, name, _face_text(env.face, name), scale)
+    key = (env.context, name, _face_text(env.face, name),
+           name == "footer" and env.face.silent_call, scale)
     kept = env.cache.plans.find(key, width)
     if kept is not None:
         plan: _Plan = kept[0]
@@ -450,6 +504,10 @@ def _element_slots(env: _Env, name: str, width: float, scale: float,
     text = _face_text(env.face, name) or ""
     style = env.styles.text_style(name)
     slots = _paragraph_slots(env, name, text, style, width, scale, span)
+    silent = _silent_call(env) if name == "footer" else None
+    if silent is not None:
+        slots += _text_slots(env, name, silent.split(), style, width, scale,
+                             f"{env.side}.silent_call", (env.side, "silent_call"), span)
     if name == "title" and env.styles.title_rule > 0:
         thickness = env.styles.title_rule_pt * _PT_MM
         slots += [_Slot(thickness * 2.5), _Slot(thickness, rule=True,
@@ -751,7 +809,8 @@ def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
     if fail.token is not None:
         element, token, path, token_w, size = fail.token
         is_number = path[0] == "helplines" and path[-1] in ("phone", "sms", "whatsapp")
-        what = "number" if is_number else "word"
+        is_address = path[0] == "helplines" and path[-1] in ("email", "chat")
+        what = "number" if is_number else "address" if is_address else "word"
         return Problem(
             "CG710",
             f"{side}.{element} does not fit: the {what} '{token}' is {token_w:.1f} mm wide "
@@ -759,6 +818,9 @@ def _fit_problem(env: _Env, fail: _NoFit) -> Problem:
             "error",
             "choose a bigger card size or another design"
             if is_number
+            else "list this helpline on a face with more room, put the address in a QR code "
+            f"instead (qr: {path[1]}.{path[-1]}), or choose a bigger card size"
+            if is_address
             else "shorten or split that word, or choose a bigger card size",
             path,
         )
@@ -813,18 +875,28 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
         text = _face_text(env.face, name)
         if text is not None and name in names:
             out.append((f"{env.side}.{name}", (env.side, name), text, st.text_style(name)))
+    silent = _silent_call(env)
+    if silent is not None and "footer" in names:
+        out.append((f"{env.side}.silent_call", (env.side, "silent_call"), silent, st.footer))
     if "helplines" in names:
         for hid, helpline in env.helplines:
             base = f"helplines.{hid}"
             out.append((f"{base}.name", ("helplines", hid, "name"), helpline.name,
                         st.helpline_name))
-            for key, words, number in _number_lines(helpline):
+            for key, words, number in _number_lines(helpline, env.language):
                 # "Text SHOUT to" carries the user's sms_body: point at that field.
                 words_key = "sms_body" if key == "sms" and helpline.sms_body else key
                 out.append((f"{base}.{words_key}", ("helplines", hid, words_key),
                             " ".join(words), st.helpline_name))
                 out.append((f"{base}.{key}", ("helplines", hid, key), number[0],
                             st.helpline_number))
+            off_the_bill = _off_the_bill(helpline, env.language)
+            if off_the_bill is not None:
+                out.append((f"{base}.shows_on_bill", ("helplines", hid, "shows_on_bill"),
+                            off_the_bill, st.helpline_hours))
+            for key, words, address in _channel_lines(helpline, env.language):
+                out.append((f"{base}.{key}", ("helplines", hid, key),
+                            " ".join([*words, address]), st.helpline_name))
             if helpline.hours:
                 out.append((f"{base}.hours", ("helplines", hid, "hours"), helpline.hours,
                             st.helpline_hours))
@@ -1022,7 +1094,8 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
             "or remove card.logo", ("card", "logo")))
 
     code: QrCode | None = None
-    if face.qr is not None and qr_payload is not None and face_design.places("qr", orientation):
+    if (face.qr or face.qr_contact) and qr_payload is not None and face_design.places(
+            "qr", orientation):
         try:
             code = encode(qr_payload, spec.card.qr_error_correction)
         except ValueError as exc:
@@ -1034,11 +1107,13 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
     env = _Env(spec, side, face, design, face_design, fonts, colours.ink, colours.accent,
                helplines, code, logo, cache, cache.context_id(
                    (side, design.name, _stamp(design.source), fonts, colours.ink,
-                    colours.accent, spec.language)))
+                    colours.accent, face.language or spec.language)))
 
-    for name in FACE_FIELDS:
-        given = getattr(face, name) is not None
-        if given and not face_design.places(name, orientation):
+    for name in (*FACE_FIELDS, "qr_contact", "silent_call"):
+        given = getattr(face, name) not in (None, False)
+        # a contact card is the face's QR code; the silent-call line goes with the footer
+        place = {"qr_contact": "qr", "silent_call": "footer"}.get(name, name)
+        if given and not face_design.places(place, orientation):
             problems.append(Problem(
                 "CG714",
                 f"the design '{design.name}' has no place for {side}.{name} on a "

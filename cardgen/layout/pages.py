@@ -33,7 +33,6 @@ class PreparedCard:
     payloads: dict[Side, str]
 
 
-
 @dataclass(frozen=True)
 class VariantReport:
     """One line of the manifest: the sheets (how many) and pages (first to last) that hold
@@ -54,7 +53,6 @@ class VariantReport:
     @property
     def surplus(self) -> int:
         return self.printed - self.copies
-
 
 
 def _page_point(placement: Placement, face: FaceLayout, cx: float, cy: float

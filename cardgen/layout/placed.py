@@ -29,12 +29,15 @@ class FontRef:
 class GlyphRun:
     """Shaped glyphs of one font, drawn glyph by glyph: `gids` are the font's glyph ids and
     (`xs`, `ys`) each glyph's origin in points from the line's left end on the baseline
-    (y up), as HarfBuzz placed them."""
+    (y up), as HarfBuzz placed them. `texts` are the characters each glyph stands for when
+    the printed text is copied (`ShapedLine.glyph_texts`), empty for a glyph that stands
+    for none (a cluster's second glyph)."""
 
     font: FontRef
     gids: tuple[int, ...]
     xs: tuple[float, ...]
     ys: tuple[float, ...]
+    texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

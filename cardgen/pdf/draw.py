@@ -25,7 +25,7 @@ from typing import BinaryIO, Literal
 
 from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -54,9 +54,12 @@ ColourMode = Literal["rgb", "cmyk"]
 #: Text at least this dark (K of its CMYK) prints as 100 % K in CMYK output.
 TEXT_BLACK_K = 0.8
 _registered: dict[str, Path] = {}
-#: Per registered font: glyph id -> the character reportlab draws it by.
-_glyph_chars: dict[str, dict[int, int]] = {}
-_PRIVATE_FIRST, _PRIVATE_LAST = 0xE000, 0xF8FF
+#: Codes standing for a (font, glyph id, text) that a shaped line draws, and back: the
+#: characters each code stands for when the printed text is copied.
+_glyph_codes: dict[tuple[str, int, str], int] = {}
+_code_texts: dict[int, str] = {}
+#: Supplementary Private Use Area-A: no font maps these, so they can name glyphs.
+_VIRTUAL_FIRST, _VIRTUAL_LAST = 0xF0000, 0xFFFFD
 
 
 def register_font(font: FontRef) -> str:
@@ -75,63 +78,99 @@ def register_font(font: FontRef) -> str:
     return font.name
 
 
-def _glyph_char_map(name: str) -> dict[int, int]:
-    """Glyph id -> a character that reportlab's TrueType font maps to that glyph, so a glyph
-    chosen by HarfBuzz (a joined Arabic form, a Bengali conjunct) is drawn through
-    reportlab's own subset embedding. Glyphs with no character of their own get private-use
-    characters, assigned in glyph order when the font is first used, so the same document
-    gets the same bytes whatever was drawn before in this process."""
-    known = _glyph_chars.get(name)
-    if known is not None:
-        return known
+def _glyph_code(name: str, gid: int, text: str) -> int:
+    """The character reportlab draws glyph `gid` of the registered font `name` by, when it
+    stands for `text` in the copied text. Each (glyph, text) pair gets a private-use code
+    of its own that maps to the glyph, so a joined Arabic form or a Bengali conjunct is
+    drawn through reportlab's own subset embedding, and the font's ToUnicode map says what
+    it stands for (`_to_unicode_cmap`) -- as browsers write their PDFs. The codes never
+    reach the file (a subset numbers its characters in the order a document uses them), so
+    the same document gets the same bytes whatever was drawn before in this process."""
+    key = (name, gid, text)
+    code = _glyph_codes.get(key)
+    if code is not None:
+        return code
+    code = _VIRTUAL_FIRST + len(_glyph_codes)
+    if code > _VIRTUAL_LAST:
+        raise CardgenError("too many distinct shaped glyphs in one process",
+                           fix="build fewer languages in one run", code="CG602")
     ttf = pdfmetrics.getFont(name)
     face = ttf.face
-    mapping: dict[int, int] = {gid: min(chars) for gid, chars in face.glyphToChar.items()}
-    code = _PRIVATE_FIRST
-    for gid in range(len(face.hmetrics)):
-        if gid in mapping:
-            continue
-        while code in face.charToGlyph:
-            code += 1
-        if code > _PRIVATE_LAST:
-            break  # glyphs past the private-use area stay undrawable (reported at draw)
-        face.charToGlyph[code] = gid
-        face.glyphToChar.setdefault(gid, []).append(code)
-        face.charWidths[code] = ttf.pdfScale(face.hmetrics[gid][0])
-        mapping[gid] = code
-        code += 1
-    _glyph_chars[name] = mapping
-    return mapping
+    face.charToGlyph[code] = gid
+    face.charWidths[code] = ttf.pdfScale(face.hmetrics[gid][0])
+    _glyph_codes[key] = code
+    _code_texts[code] = text
+    return code
+
+
+_reportlab_cmap = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+    """reportlab's ToUnicode CMap of a font subset, with each shaped glyph's code mapped to
+    the characters it stands for (UTF-16, any number of characters), and a glyph that
+    stands for none (a cluster's second glyph) left out, so it copies as nothing."""
+    if not any(code in _code_texts for code in subset):
+        return str(_reportlab_cmap(fontname, subset))
+    entries: list[str] = []
+    for index, code in enumerate(subset):
+        text = _code_texts.get(code)
+        if text is None:
+            entries.append(f"<{index:02X}> <{code:04X}>")
+        elif text:
+            entries.append(f"<{index:02X}> <{text.encode('utf-16-be').hex().upper()}>")
+    cmap = str(_reportlab_cmap(fontname, subset))
+    head = cmap[:cmap.index(f"{len(subset)} beginbfchar")]
+    tail = cmap[cmap.index("endbfchar"):]
+    return head + f"{len(entries)} beginbfchar\n" + "\n".join(entries) + "\n" + tail
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 def _actual_text(text: str) -> str:
-    # Logical-order text for copy, search and screen readers: a shaped line's glyphs are in
-    # visual order and its joined forms have no character of their own. (Per-cluster spans
-    # were tried: PDFium then splits a line into one piece per cluster.)
     data = text.replace("\u00a0", " ").encode("utf-16-be")
     return "<FEFF" + data.hex().upper() + ">"
 
 
 def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: float,
                  y: float) -> None:
+    """A shaped line, glyph by glyph, in visual order. What copying it gives: each word
+    (glyphs between spaces) is a span whose ActualText is its characters in visual order,
+    left to right as they print -- a right-to-left word reversed, as its glyphs' own
+    ToUnicode entries say. Readers then turn right-to-left text into logical order
+    themselves: poppler spreads a span's ActualText over its glyphs and reads it like
+    printed characters, and pdfium reverses right-to-left words. (ActualText in logical
+    order, one span a line, came out reversed in both; per-cluster spans break a line
+    into pieces in pdfium; so do spans split at marks or punctuation, and poppler then
+    spaces them apart.)"""
     width = item.shaped_width_pt
     left = {"left": x, "center": x - width / 2, "right": x - width}[item.align]
-    canvas._code.append(f"/Span <</ActualText {_actual_text(item.text)}>> BDC")
-    text = canvas.beginText()
+    words: list[list[tuple[str, int, float, float, str]]] = [[]]
     for run in runs:
         name = register_font(run.font)
-        chars = _glyph_char_map(name)
-        text.setFont(name, item.size_pt)
-        for gid, gx, gy in zip(run.gids, run.xs, run.ys, strict=True):
-            code = chars.get(gid)
-            if code is None:
-                raise CardgenError(
-                    f"glyph {gid} of {run.font.path.name} cannot be embedded",
-                    fix="use another font for this text (card.font)", code="CG602")
+        texts = run.texts or ("",) * len(run.gids)
+        for gid, gx, gy, stands_for in zip(run.gids, run.xs, run.ys, texts, strict=True):
+            if stands_for == " ":
+                words.append([])  # the space glyph itself draws nothing
+            else:
+                words[-1].append((name, gid, gx, gy, stands_for))
+    text = canvas.beginText()
+    font = ""
+    for word in words:
+        if not word:
+            continue
+        # Marked content may nest inside a text object: the line stays one BT ... ET.
+        text._code.append(
+            f"/Span <</ActualText {_actual_text(''.join(g[4] for g in word))}>> BDC")
+        for name, gid, gx, gy, stands_for in word:
+            if name != font:
+                text.setFont(name, item.size_pt)
+                font = name
             text.setTextOrigin(left + gx, y + gy)
-            text.textOut(chr(code))
+            text.textOut(chr(_glyph_code(name, gid, stands_for)))
+        text._code.append("EMC")
     canvas.drawText(text)
-    canvas._code.append("EMC")
 
 
 class _Painter:

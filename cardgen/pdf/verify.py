@@ -252,19 +252,21 @@ def _verify_pages(document: pdfium.PdfDocument, pages: Sequence[tuple[int, list[
     return failures
 
 
-# A forked worker finds the PDF here instead of receiving a copy of it with every task.
-_shared_pdf: bytes | str = b""
-_worker_document: pdfium.PdfDocument | None = None
+@dataclass
+class _SharedPdf:
+    """The PDF forked workers verify: handed to them by the fork instead of a copy with
+    every task; each worker opens it once, on its first task."""
+
+    pdf: bytes | Path
+    document: pdfium.PdfDocument | None = None
 
 
-def _worker_verify(task: tuple[Sequence[tuple[int, list[QrExpectation]]], int]
-                   ) -> tuple[int, list[str]]:
-    global _worker_document
-    if _worker_document is None:
-        _worker_document = _open(_shared_pdf if isinstance(_shared_pdf, bytes)
-                                 else Path(_shared_pdf))
+def _worker_verify(shared: _SharedPdf, task: tuple[Sequence[tuple[int, list[QrExpectation]]],
+                                                   int]) -> tuple[int, list[str]]:
+    if shared.document is None:
+        shared.document = _open(shared.pdf)
     pages, dpi = task
-    return sum(len(w) for _, w in pages), _verify_pages(_worker_document, pages, dpi)
+    return sum(len(w) for _, w in pages), _verify_pages(shared.document, pages, dpi)
 
 
 #: Below this many pages to check, starting worker processes costs more than it saves.
@@ -286,7 +288,6 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
     when there are cores and pages enough). Raises VerificationError naming every failing
     code's page, position, expected and decoded text.
     """
-    global _shared_pdf
     by_page: dict[int, list[QrExpectation]] = defaultdict(list)
     for want in expectations:
         by_page[want.page_index].append(want)
@@ -311,19 +312,15 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
         _open(pdf).close()  # a PDF that cannot be read fails here, once, not in a worker
         size = max(4, min(32, len(pages) // (workers * 4) or 1))
         tasks = [(pages[i:i + size], dpi) for i in range(0, len(pages), size)]
-        _shared_pdf = pdf if isinstance(pdf, bytes) else str(pdf)
-        try:
-            with forked.ordered_map(_worker_verify, tasks, workers=workers,
-                                    chunk=1) as results:
-                done = 0
-                # in task order, so failures are listed in page order
-                for checked, found in results:
-                    failures += found
-                    done += checked
-                    if progress:
-                        progress(done, total)
-        finally:
-            _shared_pdf = b""
+        with forked.ordered_map(_worker_verify, tasks, workers=workers, chunk=1,
+                                context=_SharedPdf(pdf)) as results:
+            done = 0
+            # in task order, so failures are listed in page order
+            for checked, found in results:
+                failures += found
+                done += checked
+                if progress:
+                    progress(done, total)
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise VerificationError(

@@ -121,6 +121,8 @@ class FontFace:
     scripts: frozenset[str]
     line_spacing: float
     source: str = "card"
+    #: the OS/2 weight class: 400 regular, 700 bold, 900 black
+    weight: int = 400
 
     def covers(self, ch: str) -> bool:
         """True when this face can print `ch` (spaces and invisible format controls count as
@@ -218,6 +220,7 @@ class _FileInfo:
     italic: bool
     glyf: bool
     line_spacing: float
+    weight: int
 
 
 @functools.lru_cache(maxsize=256)
@@ -238,7 +241,7 @@ def _file_info(path: Path) -> _FileInfo | None:
     except (TTLibError, OSError, KeyError, ValueError, AssertionError):
         return None
     spacing = _LINE_SPACING.get(family, round(max(_DEFAULT_LINE_SPACING, natural), 2))
-    return _FileInfo(family, bold, italic, glyf, spacing)
+    return _FileInfo(family, bold, italic, glyf, spacing, weight)
 
 
 def _scripts_covered(cmap: Iterable[int]) -> frozenset[str]:
@@ -264,6 +267,7 @@ def face_from_path(path: Path, *, source: str = "card") -> FontFace | None:
         scripts=_scripts_covered(_cmap(path)),
         line_spacing=info.line_spacing,
         source=source,
+        weight=info.weight,
     )
 
 
@@ -294,7 +298,8 @@ def _package_faces() -> list[FontFace]:
                 continue
             bold = weight == 700
             faces.append(FontFace(str(meta.get("family", face.family)), face.path, bold,
-                                  face.scripts, face.line_spacing, face.source))
+                                  face.scripts, face.line_spacing, face.source,
+                                  700 if bold else 400))
     return faces
 
 
@@ -343,12 +348,26 @@ def _system_faces() -> tuple[FontFace, ...]:
     return tuple(faces)
 
 
+def weight_preference(weight: int, wanted: int) -> tuple[int, int]:
+    """How well a face of `weight` serves a wanted weight, smaller is better: the nearest
+    weight, and of two as near the heavier (as CSS chooses 500 for 400 and 800 for 700).
+    A family's Bold (700) serves bold before its Black (900), SemiBold (600) before Black."""
+    return (abs(weight - wanted), -weight)
+
+
+def _slot_order(face: FontFace) -> tuple[str, bool, tuple[int, int], str]:
+    return (face.family, face.bold, weight_preference(face.weight, 700 if face.bold else 400),
+            str(face.path))
+
+
 @functools.lru_cache(maxsize=2)
 def _available(system: bool) -> tuple[FontFace, ...]:
     faces = _package_faces() + _shipped_faces()
     have = {(f.family, f.bold) for f in faces}
     if system:
-        for face in _system_faces():
+        # One face a family and weight: the regular nearest 400, the bold nearest 700
+        # (Debian's Noto families install Thin to Black; the Black face is not their bold).
+        for face in sorted(_system_faces(), key=_slot_order):
             if (face.family, face.bold) not in have:
                 have.add((face.family, face.bold))
                 faces.append(face)

@@ -20,8 +20,14 @@ from fontTools.ttLib import TTFont, TTLibError
 from cardgen.errors import CardgenError
 from cardgen.input.units import MM_PER_UNIT
 from cardgen.layout.placed import FontRef
-from cardgen.text.fonts import face_from_path, is_rtl_language, script_of
-from cardgen.text.shaping import LRE, PDF, ShapedLine, wrap_shaped
+from cardgen.text.fonts import (
+    available_faces,
+    face_from_path,
+    find_family,
+    is_rtl_language,
+    script_of,
+)
+from cardgen.text.shaping import LRE, PDF, Direction, ShapedLine, wrap_shaped
 
 DEFAULT_FONT = "Atkinson Hyperlegible"
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
@@ -81,24 +87,54 @@ def _looks_like_path(value: str) -> bool:
 
 
 def load_font_family(name_or_path: str, base_dir: Path) -> FontFamily:
-    """A built-in font by name, or a .ttf file (relative to `base_dir`) used for both
-    regular and bold. Raises CardgenError CG601 (missing or not a font), CG602 (cannot be
-    embedded: CFF outlines) or CG603 (unknown name)."""
+    """A font by the family name `cardgen list fonts` shows (Atkinson Hyperlegible, the
+    built-in default, or any PyPI font package, shipped or installed family), or a .ttf
+    file (relative to `base_dir`) used for both regular and bold. Raises CardgenError CG601
+    (missing or not a font), CG602 (cannot be embedded: CFF outlines) or CG603 (unknown
+    name)."""
     wanted = name_or_path.strip()
     for name in _builtin_paths():
         if wanted.casefold() in (name.casefold(), name.replace(" ", "-").casefold()):
             return _builtin_family(name)
     if not _looks_like_path(wanted):
-        known = ", ".join(f"'{f.name}'" for f in builtin_fonts())
+        found = _listed_family(wanted.casefold())
+        if found is not None:
+            return found
+        known = ", ".join(f"'{f}'" for f in listed_families())
         raise CardgenError(
-            f"'{wanted}' is not a built-in font (built in: {known})",
-            fix=f"use one of {known}, or a path to a .ttf file relative to the YAML file",
+            f"'{wanted}' is not a font cardgen can find (it knows {known})",
+            fix="use a family `cardgen list fonts` shows, install the font (a fontpkg-* "
+            "package from PyPI, or a system font package), or give a path to a .ttf file "
+            "relative to the YAML file",
             code="CG603",
         )
     path = Path(wanted).expanduser()
     if not path.is_absolute():
         path = base_dir / path
     return _user_family(path.resolve())
+
+
+def listed_families() -> list[str]:
+    """Every family name `card.font` takes: the families `cardgen list fonts` shows."""
+    return sorted({face.family for face in available_faces()}, key=str.casefold)
+
+
+@functools.lru_cache(maxsize=32)
+def _listed_family(folded: str) -> FontFamily | None:
+    # The regular face nearest weight 400 and the bold nearest 700 (`fonts._available`);
+    # a family without a bold face sets bold text in its regular one.
+    match = next((f for f in listed_families() if f.casefold() == folded), None)
+    if match is None:
+        return None
+    regular = find_family(match, bold=False)
+    bold = find_family(match, bold=True)
+    assert regular is not None and bold is not None
+    return FontFamily(match, _listed_ref(regular.path), _listed_ref(bold.path))
+
+
+def _listed_ref(path: Path) -> FontRef:
+    # Named after the file, not where it is installed, so output bytes do not depend on it.
+    return FontRef("".join(ch for ch in path.stem if ch.isalnum() or ch == "-"), path)
 
 
 @functools.lru_cache(maxsize=32)
@@ -309,13 +345,14 @@ def font_ref_for(path: Path, primary: FontRef) -> FontRef:
 
 @functools.lru_cache(maxsize=4096)
 def wrap_shaped_text(text: str, font: FontRef, size_pt: float, width_mm: float,
-                     language: str, bold: bool) -> tuple[ShapedLine, ...] | None:
+                     language: str, bold: bool, direction: Direction = "auto"
+                     ) -> tuple[ShapedLine, ...] | None:
     """`text` shaped (HarfBuzz, bidi, fallback fonts) and wrapped to `width_mm` at spaces;
     None when one word alone is wider. Raises InputError CG610 when no font has a
     character. Cached: a face is fitted at many sizes and cards repeat their texts."""
     primary = face_from_path(font.path) or font.path
     lines = wrap_shaped(text, primary_font=primary, language=language, size_pt=size_pt,
-                        width_mm=width_mm, bold=bold)
+                        width_mm=width_mm, bold=bold, direction=direction)
     return None if lines is None else tuple(lines)
 
 

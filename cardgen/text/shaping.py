@@ -110,15 +110,19 @@ def protect_ltr(text: str, *, rtl: bool | None = None) -> str:
 
 
 def base_is_rtl(text: str, language: str, direction: Direction = "auto") -> bool:
-    """The paragraph direction. 'auto': for a right-to-left language, right to left when
-    the text has any right-to-left letter or no letters at all (so an English name on an
-    Urdu card stays LTR); for other languages, the direction of the first strong letter."""
+    """The paragraph direction. 'auto': the direction of its first strong letter (Unicode
+    bidi rules P2-P3), so an English sentence on an Urdu card keeps its word order and an
+    Urdu one on an English card reads right to left; a paragraph with no letters (a phone
+    number) takes the direction of `language`."""
     if direction != "auto":
         return direction == "rtl"
-    if is_rtl_language(language):
-        strong = [_bidi.bidirectional(ch) for ch in text]
-        return "R" in strong or "AL" in strong or "L" not in strong
-    return bool(_bidi.get_base_level(text) == 1)
+    for ch in text:
+        kind = _bidi.bidirectional(ch)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return is_rtl_language(language)
 
 
 def bidi_levels(text: str, rtl: bool) -> list[int]:
@@ -253,6 +257,31 @@ class ShapedLine:
     def fonts(self) -> tuple[Path, ...]:
         return tuple(dict.fromkeys(r.font for r in self.runs))
 
+    def glyph_texts(self) -> list[str]:
+        """The characters each glyph of `placed()` stands for, for copying the printed
+        text: a cluster's characters (with the invisible controls after it, which have no
+        glyph) go to the first of its glyphs in logical order, and its other glyphs stand
+        for nothing. A right-to-left run's glyphs carry their text in visual order, as
+        they print (a lam-alef ligature stands for "al"): readers put right-to-left text
+        back in logical order character by character. Direction controls are dropped and
+        NO-BREAK SPACEs copy as spaces."""
+        out: list[str] = []
+        for run in self.runs:
+            clusters = sorted({g.cluster for g in run.glyphs})
+            ends = dict(zip(clusters, [*clusters[1:], run.end], strict=True))
+            indexes = range(len(run.glyphs))
+            carrier: dict[int, int] = {}
+            for i in (reversed(indexes) if run.rtl else indexes):
+                carrier.setdefault(run.glyphs[i].cluster, i)
+            for i, g in enumerate(run.glyphs):
+                if carrier[g.cluster] != i:
+                    out.append("")
+                    continue
+                text = self.text[g.cluster:ends[g.cluster]]
+                text = text.replace(LRE, "").replace(PDF, "").replace(NBSP, " ")
+                out.append(text[::-1] if run.rtl else text)
+        return out
+
     def placed(self) -> list[PlacedGlyph]:
         """Every glyph with its origin from the line's left end, in points, y up."""
         out: list[PlacedGlyph] = []
@@ -289,6 +318,9 @@ def shape_run(codepoints: Sequence[int], start: int, end: int, *, font: Path, rt
         buf.script = str(ft_unicodedata.script_code(script))
     buf.language = _hb_language(language)
     buf.flags = hb.BufferFlags.REMOVE_DEFAULT_IGNORABLES
+    # A mark keeps a cluster of its own (not merged into its base's): each glyph then
+    # stands for the fewest characters, which is what a PDF's text map can say best.
+    buf.cluster_level = hb.BufferClusterLevel.MONOTONE_CHARACTERS
     hb.shape(hb_font, buf, {})
     return tuple(
         Glyph(int(info.codepoint), int(info.cluster), float(pos.x_advance),
@@ -366,19 +398,20 @@ def wrap_shaped(text: str, *, primary_font: Path | FontFace, language: str = "en
                 direction: Direction = "auto", field: DocPath = (),
                 faces: Sequence[FontFace] | None = None) -> list[ShapedLine] | None:
     """`text` broken into shaped lines no wider than `width_mm`, greedily, at spaces only
-    (never inside a word, URL or phone number); newlines in `text` start new lines. Every
-    line shares the paragraph's direction. None when some word alone is wider than
+    (never inside a word, URL or phone number); newlines in `text` start new paragraphs.
+    Every line shares its paragraph's direction. None when some word alone is wider than
     `width_mm` (the caller shrinks the text or reports it)."""
-    rtl = base_is_rtl(text, language, direction)
-    protected = protect_ltr(text, rtl=True if rtl else None)
-
-    def shape(line: str) -> ShapedLine:
-        return _shape_protected(line, rtl, primary_font=primary_font, language=language,
-                                size_pt=size_pt, bold=bold, field=field, faces=faces)
-
     lines: list[ShapedLine] = []
-    for paragraph in protected.split("\n"):
-        words = split_words(paragraph)
+    for paragraph in text.split("\n"):
+        # Each paragraph takes its own direction (an English line under an Urdu one).
+        rtl = base_is_rtl(paragraph, language, direction)
+        protected = protect_ltr(paragraph, rtl=True if rtl else None)
+
+        def shape(line: str, rtl: bool = rtl) -> ShapedLine:
+            return _shape_protected(line, rtl, primary_font=primary_font, language=language,
+                                    size_pt=size_pt, bold=bold, field=field, faces=faces)
+
+        words = split_words(protected)
         current: list[str] = []
         current_shaped: ShapedLine | None = None
         for word in words:
