@@ -18,12 +18,16 @@ window.cardgenTimings = [];  // ms from an edit to its picture on screen (bench_
 const FACE_FIELDS = [
   ["title", "Title", "text"], ["text", "Text", "textarea"], ["qr", "QR code opens", "qr"],
   ["helplines", "Helplines listed", "facehelplines"], ["write_in", "Write-in line", "text"],
-  ["footer", "Footer", "text"],
+  ["footer", "Footer", "text"], ["silent_call", "Print how to call 999 without speaking (UK)", "checkbox"],
 ];
 const HELPLINE_FIELDS = [
   ["name", "Name", "text"], ["phone", "Phone number", "tel"], ["sms", "Text (SMS) number", "tel"],
   ["sms_body", "Text message it starts", "text"], ["whatsapp", "WhatsApp number", "tel"],
-  ["hours", "Opening hours", "text"], ["verified_on", "Number checked on", "date"],
+  ["email", "Email address", "email"], ["email_subject", "Email subject", "text"],
+  ["chat", "Web chat address (https://)", "url"], ["hours", "Opening hours", "text"],
+  ["shows_on_bill", "Calls show on the phone bill", "checkbox-true"],
+  ["contact_name", "Neutral name to save it under in contacts", "text"],
+  ["verified_on", "Number checked on", "date"],
 ];
 const LINK_FIELDS = [["name", "Name", "text"], ["url", "Web address", "url"],
   ["track", "Add the batch code to this link", "checkbox"]];
@@ -156,10 +160,11 @@ function numberInput(path, label, hint) {
   return fieldBox(path, label, control, hint);
 }
 
-function checkbox(path, label) {
+function checkbox(path, label, fallback) {
   const control = el("input", { type: "checkbox" });
   const value = getPath(path);
-  control.checked = value === undefined ? Boolean(DEFAULTS[dotted(path)]) : Boolean(value);
+  const unset = fallback ?? Boolean(DEFAULTS[dotted(path)]);
+  control.checked = value === undefined ? unset : Boolean(value);
   bind(control, path, (c) => c.checked);
   return fieldBox(path, label, control);
 }
@@ -288,6 +293,7 @@ function faceSection(side, heading) {
     const path = [side, key];
     if (kind === "qr") section.append(select(path, label, idChoices(), "A helpline or link; (none) for no QR code."));
     else if (kind === "facehelplines") section.append(faceHelplines(side));
+    else if (kind === "checkbox") section.append(checkbox(path, label));
     else section.append(textInput(path, label, kind));
   }
   section.append(el("div", { class: "problems" }));
@@ -351,7 +357,8 @@ function entriesSection(kind, heading, fields, singular) {
       el("legend", { text: `${singular}: ${shown}` }));
     for (const [key, label, type] of fields) {
       const path = [kind, id, key];
-      box.append(type === "checkbox" ? checkbox(path, label) : textInput(path, label, type));
+      box.append(type.startsWith("checkbox") ? checkbox(path, label, type === "checkbox-true")
+        : textInput(path, label, type));
     }
     const tools = el("div", { class: "tools" });
     if (index > 0) tools.append(el("button", { type: "button", "data-move": `${kind}.${id}.-1`, text: "Move up", "aria-label": `Move ${shown} up`, onclick: () => moveEntry(kind, id, -1) }));
