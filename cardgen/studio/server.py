@@ -257,6 +257,7 @@ class Studio:
         return [*problems, *made.warnings], pictures
 
     def warm_up(self) -> None:
+        options()  # what the page asks for first
         with contextlib.suppress(CardgenError):  # the page will show the problem
             self.render(self.document.as_json(), None, ["front", "back"])
 
