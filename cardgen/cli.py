@@ -330,6 +330,26 @@ def calibrate(sheet: str, duplex: str | None, output_dir: Path) -> None:
                "them, and write the numbers as print.offset (see the page).")
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("cards.yaml"))
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port on 127.0.0.1 [default: a free one].")
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+def studio(file: Path, port: int | None, no_browser: bool) -> None:
+    """Edit FILE in your web browser, with a live preview (starts from the starter card and
+    creates FILE on the first save when it does not exist). Ctrl-C stops it."""
+    from cardgen.studio.server import serve
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    _run(lambda: serve(file, port=port, open_browser=not no_browser, announce=announce),
+         writes=False)
+    click.echo("cardgen studio: stopped", err=True)
+
+
 def run() -> None:
     """The `cardgen` command: `main`, then out at once. Tearing the interpreter down after a
     big batch (collecting and freeing every object of 1,000 cards, one by one) took 60 ms,

@@ -1,0 +1,260 @@
+"""cardgen studio without a browser: the document it saves (comments kept), who it answers
+(token, Host, Origin), what it refuses to read or take, and the command's own errors."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+from ruamel.yaml import YAML
+
+from cardgen.errors import CardgenError
+from cardgen.input.starter import starter_text
+from cardgen.studio import security
+from cardgen.studio.document import StudioDocument
+from cardgen.studio.server import checked_csv, checked_logo, outside_folder, safe_name
+
+ALL_EXAMPLES = sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("languages/*.yaml")])
+
+
+def _opened(tmp_path: Path, text: str) -> StudioDocument:
+    path = tmp_path / "cards.yaml"
+    path.write_text(text, encoding="utf-8")
+    return StudioDocument.open(path)
+
+
+def _changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    import difflib
+
+    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
+    return [(line[0], line[2:]) for line in diff if line[:1] in "+-"]
+
+
+@pytest.mark.parametrize("example", ALL_EXAMPLES, ids=lambda p: p.name)
+def test_an_unchanged_document_is_written_back_byte_for_byte(example: Path) -> None:
+    document = StudioDocument.open(example)
+    assert document.updated_text(document.as_json()) == example.read_text("utf-8")
+
+
+def test_changing_one_value_rewrites_only_its_line(tmp_path: Path) -> None:
+    document = _opened(tmp_path, starter_text())
+    data = document.as_json()
+    data["front"]["title"] = "Talk to someone"
+    data["print"]["copies"] = 60
+    assert _changed_lines(document.text, document.updated_text(data)) == [
+        ("-", "  title: Need to talk?"), ("+", "  title: Talk to someone"),
+        ("-", "  copies: 30                # how many cards you need"),
+        ("+", "  copies: 60                # how many cards you need"),
+    ]
+
+
+def test_removing_the_last_key_of_a_block_keeps_the_comment_that_opens_the_next(
+        tmp_path: Path) -> None:
+    document = _opened(tmp_path, starter_text())
+    data = document.as_json()
+    del data["front"]["qr"]
+    del data["helplines"]["shout"]
+    data["back"]["helplines"] = ["childline", "nspcc"]
+    text = document.updated_text(data)
+    assert "qr:" not in text.split("back:")[0]
+    assert "shout" not in text.lower().split("links:")[0].split("helplines:", 2)[2]
+    for comment in ("# The back lists the helplines, in this order.",
+                    "# Web pages. Use https:// addresses, never link shorteners"):
+        assert comment in text
+    assert text.index("# Web pages.") < text.index("\nlinks:")
+    assert YAML(typ="safe").load(text) == data
+
+
+def test_added_and_reordered_helplines_are_written_in_the_pages_order(tmp_path: Path) -> None:
+    document = _opened(tmp_path, starter_text())
+    data = document.as_json()
+    helplines = data["helplines"]
+    helplines["local"] = {"name": "Local line", "phone": "020 7946 0000"}
+    data["helplines"] = {key: helplines[key] for key in ("nspcc", "local", "childline", "shout")}
+    data["back"]["helplines"] = ["nspcc", "local", "childline", "shout"]
+    text = document.updated_text(data)
+    assert list(YAML(typ="safe").load(text)["helplines"]) == ["nspcc", "local", "childline",
+                                                             "shout"]
+    assert "  helplines: [nspcc, local, childline, shout]\n" in text
+    assert '    sms: "85258"            # a text line' in text  # quotes and comment kept
+
+
+@given(st.text(min_size=1, max_size=40).filter(lambda s: s.strip() == s and s.strip()))
+def test_any_title_typed_is_read_back_as_typed(title: str) -> None:
+    document = StudioDocument(Path("cards.yaml"), starter_text(), None)
+    data = document.as_json()
+    data["front"]["title"] = title
+    data["front"]["footer"] = title + "\nsecond line"
+    read = YAML(typ="safe").load(document.updated_text(data))
+    assert read["front"]["title"] == title
+    assert read["front"]["footer"] == title + "\nsecond line"
+
+
+def test_a_missing_file_starts_from_the_starter_card_and_is_made_on_save(
+        tmp_path: Path) -> None:
+    path = tmp_path / "new.yaml"
+    document = StudioDocument.open(path)
+    assert document.text == starter_text() and not path.exists()
+    data = document.as_json()
+    data["campaign"] = "Our card"
+    document.save(data)
+    assert path.read_text("utf-8") == starter_text().replace(
+        "campaign: My helpline card", "campaign: Our card")
+    assert [p.name for p in tmp_path.iterdir()] == ["new.yaml"]  # no scratch file left
+
+
+def test_save_refuses_a_file_changed_on_disk_until_asked_to_overwrite(tmp_path: Path) -> None:
+    document = _opened(tmp_path, starter_text())
+    other = starter_text().replace("copies: 30", "copies: 40")
+    document.path.write_text(other, encoding="utf-8")
+    data = document.as_json()
+    data["front"]["title"] = "Mine"
+    with pytest.raises(CardgenError) as caught:
+        document.save(data)
+    assert caught.value.code == "CG970"
+    assert document.path.read_text("utf-8") == other
+    document.save(data, overwrite=True)
+    assert "title: Mine" in document.path.read_text("utf-8")
+    document.save(data)  # what it wrote itself is no change on disk
+
+
+def test_a_file_that_is_not_yaml_is_refused_with_its_position(tmp_path: Path) -> None:
+    with pytest.raises(CardgenError) as caught:
+        _opened(tmp_path, "campaign: x\nfront:\n  title: 'unclosed\n")
+    assert caught.value.code == "CG971"
+    assert str(caught.value.location).startswith(str(tmp_path / "cards.yaml") + ":")
+    with pytest.raises(CardgenError, match="not a set of keys"):
+        _opened(tmp_path, "- a\n- b\n")
+
+
+PORT = 8765
+TOKEN = "secret-token"
+
+
+@pytest.mark.parametrize(("host", "origin", "query", "cookie", "refused"), [
+    (f"127.0.0.1:{PORT}", None, TOKEN, None, None),
+    (f"localhost:{PORT}", f"http://localhost:{PORT}", None, TOKEN, None),
+    (f"127.0.0.1:{PORT}", f"http://127.0.0.1:{PORT}", None, TOKEN, None),
+    (f"127.0.0.1:{PORT}", None, None, None, "token"),
+    (f"127.0.0.1:{PORT}", None, "wrong", None, "token"),
+    (f"127.0.0.1:{PORT}", None, None, "secret-token-but-longer", "token"),
+    ("evil.example:8765", None, TOKEN, None, "Host"),
+    (f"127.0.0.1:{PORT + 1}", None, TOKEN, None, "Host"),
+    (None, None, TOKEN, None, "Host"),
+    (f"127.0.0.1:{PORT}", "http://evil.example", None, TOKEN, "other web pages"),
+    (f"127.0.0.1:{PORT}", "null", None, TOKEN, "other web pages"),
+    (f"127.0.0.1:{PORT}", f"https://127.0.0.1:{PORT}", None, TOKEN, "other web pages"),
+])
+def test_only_this_page_with_the_token_is_answered(host: str | None, origin: str | None,
+                                                  query: str | None, cookie: str | None,
+                                                  refused: str | None) -> None:
+    why = security.refusal(port=PORT, token=TOKEN, host=host, origin=origin,
+                           query_token=query, cookie_token=cookie)
+    if refused is None:
+        assert why is None
+    else:
+        assert why is not None and refused in why
+
+
+@pytest.mark.parametrize(("value", "outside"), [
+    ("logo.png", False), ("art/logo.png", False), ("../logo.png", True),
+    ("/etc/hosts.png", True), ("~/logo.png", True), ("art/../../x.csv", True),
+    ("discreet", False), ("Atkinson Hyperlegible", False),
+])
+def test_files_outside_the_folder_are_refused(tmp_path: Path, value: str,
+                                              outside: bool) -> None:
+    data = {"card": {"logo": value, "design": value}, "variants_csv": value}
+    problems = outside_folder(data, tmp_path)
+    assert bool(problems) == outside
+    assert all(p.code == "CG975" for p in problems)
+    if outside:
+        assert {".".join(map(str, p.path)) for p in problems} == {"card.logo", "card.design",
+                                                                  "variants_csv"}
+
+
+def _image(kind: str, size: tuple[int, int] = (40, 20)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "#5b2c83").save(out, kind)
+    return out.getvalue()
+
+
+def test_uploaded_logos_are_checked_as_images() -> None:
+    assert checked_logo(_image("PNG")) == ".png"
+    assert checked_logo(_image("JPEG")) == ".jpg"
+    for bad in (_image("GIF"), b"<svg></svg>", b"\x89PNG\r\n\x1a\nbroken", b""):
+        with pytest.raises(CardgenError) as caught:
+            checked_logo(bad)
+        assert caught.value.code == "CG973"
+    with pytest.raises(CardgenError, match="MB"):
+        checked_logo(_image("PNG") + b"\0" * (6 * 1024 * 1024))
+
+
+def test_uploaded_spreadsheets_are_checked_as_utf8_csv() -> None:
+    checked_csv(b"id,code\noak,k7\n")
+    for bad in ("id,code\nÉcole,k7\n".encode("latin-1"), b"", b"\0\0\0"):
+        with pytest.raises(CardgenError) as caught:
+            checked_csv(bad)
+        assert caught.value.code == "CG974"
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("logo", "logo"), ("../../etc/passwd", "passwd"), ("..\\..\\x", "x"),
+    ("my logo (1)", "my-logo-1"), (".hidden", "hidden"), ("", "upload"), ("...", "upload"),
+])
+def test_uploaded_file_names_stay_in_the_folder(name: str, safe: str) -> None:
+    assert safe_name(name, "upload") == safe
+
+
+def test_the_command_refuses_a_file_it_cannot_edit_without_a_traceback(
+        tmp_path: Path) -> None:
+    path = tmp_path / "cards.yaml"
+    path.write_text("campaign: [unclosed\n", encoding="utf-8")
+    result = run_cli("studio", str(path), "--no-browser")
+    assert result.exit_code == 1
+    assert "CG971" in result.output and "Traceback" not in result.output
+    assert "http://" not in result.output
+
+
+def test_the_command_says_when_its_port_is_taken(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "youth-group.yaml", tmp_path / "cards.yaml")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run_cli("studio", str(tmp_path / "cards.yaml"), "--no-browser",
+                         "--port", str(port))
+    assert result.exit_code == 1
+    assert "CG976" in result.output and f"127.0.0.1:{port}" in result.output
+
+
+def test_the_page_ships_every_asset_it_uses() -> None:
+    static = ROOT / "cardgen" / "studio" / "static"
+    page = (static / "index.html").read_text("utf-8")
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+        assert (static / asset.removeprefix("/static/")).is_file(), asset
+    for text in (page, (static / "studio.js").read_text("utf-8"),
+                 (static / "studio.css").read_text("utf-8")):
+        assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)\w", text), "no CDN"
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    assert '"cardgen.studio" = ["static/*"]' in pyproject
+
+
+@pytest.mark.parametrize("args", [["--help"], ["studio", "--help"]])
+def test_help_loads_no_web_framework(args: list[str]) -> None:
+    code = ("import sys; from click.testing import CliRunner; from cardgen.cli import main; "
+            f"r = CliRunner().invoke(main, {args!r}); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in sys.modules if m.startswith('cardgen.studio') or "
+            "m.split('.')[0] in ('starlette', 'uvicorn', 'playwright', 'anyio')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
