@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from ruamel.yaml import YAML
 
 from cardgen.input.starter import starter_text
+from cardgen.layout import designs
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -441,7 +442,8 @@ def test_an_upload_too_big_is_refused_unread(studio: Studio) -> None:
 
 
 def test_picking_a_design_from_its_picture(page: Page, studio: Studio) -> None:
-    expect(page.locator(".design img")).to_have_count(3)
+    # every built-in design is offered, each with its picture
+    expect(page.locator(".design img")).to_have_count(len(designs.builtin_names()))
     for picture in page.locator(".design img").all():  # each design pictured
         page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
                                arg=picture.element_handle(), timeout=30_000)
