@@ -239,9 +239,11 @@ class Session:
         made = _source(source, base_dir)
         options = _options(variants=variants, variants_csv=variants_csv)
         if sheet:
-            pictures = sheet_images(made, options, dpi=dpi or 100, cache=self._cache)
+            pictures = sheet_images(made, options, dpi=100 if dpi is None else dpi,
+                                    cache=self._cache)
         else:
-            pictures = face_images(made, options, dpi=dpi or 150, cache=self._cache)
+            pictures = face_images(made, options, dpi=150 if dpi is None else dpi,
+                                   cache=self._cache)
         paths: tuple[Path, ...] = ()
         if output_dir is not None:
             from cardgen.output import write_atomically
