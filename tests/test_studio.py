@@ -22,7 +22,13 @@ from cardgen.errors import CardgenError
 from cardgen.input.starter import starter_text
 from cardgen.studio import security
 from cardgen.studio.document import StudioDocument
-from cardgen.studio.server import checked_csv, checked_logo, outside_folder, safe_name
+from cardgen.studio.server import (
+    Studio,
+    checked_csv,
+    checked_logo,
+    outside_folder,
+    safe_name,
+)
 
 ALL_EXAMPLES = sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("languages/*.yaml")])
 
@@ -180,6 +186,23 @@ def test_files_outside_the_folder_are_refused(tmp_path: Path, value: str,
     if outside:
         assert {".".join(map(str, p.path)) for p in problems} == {"card.logo", "card.design",
                                                                   "variants_csv"}
+
+
+def test_build_pdf_works_for_a_file_named_relative_to_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: `cardgen studio my-cards/cards.yaml` (the README's example) answered Build
+    PDF with a server error, the built paths being absolute and the folder relative."""
+    (tmp_path / "my-cards").mkdir()
+    (tmp_path / "my-cards" / "cards.yaml").write_text(starter_text(), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    studio = Studio(StudioDocument.open(Path("my-cards/cards.yaml")))
+    status, answer = studio.build(studio.document.as_json())
+    assert status == 200, answer
+    names = [f["name"] for f in answer["files"]]
+    assert names == ["my-helpline-card.pdf", "my-helpline-card.manifest.csv"]
+    pdf = tmp_path / "my-cards" / "output" / "my-helpline-card.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert studio.built["my-helpline-card.pdf"].resolve() == pdf.resolve()
 
 
 def _image(kind: str, size: tuple[int, int] = (40, 20)) -> bytes:
