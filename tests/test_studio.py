@@ -248,6 +248,18 @@ def test_the_command_refuses_a_file_it_cannot_edit_without_a_traceback(
     assert "http://" not in result.output
 
 
+def test_the_command_refuses_a_new_file_in_a_folder_that_does_not_exist(
+        tmp_path: Path) -> None:
+    """Regression: `cardgen studio my-card/cards.yaml` (a typo in the folder) served the
+    starter card and failed only at the first Save."""
+    path = tmp_path / "no-such-folder" / "cards.yaml"
+    result = run_cli("studio", str(path), "--no-browser")
+    assert result.exit_code == 1
+    assert "CG972" in result.output and "no-such-folder" in result.output
+    assert "Traceback" not in result.output and "http://" not in result.output
+    assert not path.parent.exists()
+
+
 def test_the_command_says_when_its_port_is_taken(tmp_path: Path) -> None:
     shutil.copy(EXAMPLES / "youth-group.yaml", tmp_path / "cards.yaml")
     with socket.socket() as taken:
