@@ -22,7 +22,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cardgen.errors import CardgenError, Problem, sorted_problems
 
@@ -207,6 +207,9 @@ class Session:
         have."""
         from cardgen.pictures import face_images, sheet_images
 
+        if side not in get_args(PreviewSide):
+            # Before the build it would take to find no such face, and its advice on backs.
+            raise ValueError(f"side is one of {', '.join(get_args(PreviewSide))}, not {side!r}")
         made = _source(source, base_dir)
         wanted = (variant,) if variant is not None else ()
         if side in ("sheet", "sheet-back"):
