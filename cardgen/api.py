@@ -22,7 +22,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cardgen.errors import CardgenError, Problem, sorted_problems
 
@@ -207,6 +207,9 @@ class Session:
         have."""
         from cardgen.pictures import face_images, sheet_images
 
+        if side not in get_args(PreviewSide):
+            # Before the build it would take to find no such face, and its advice on backs.
+            raise ValueError(f"side is one of {', '.join(get_args(PreviewSide))}, not {side!r}")
         made = _source(source, base_dir)
         wanted = (variant,) if variant is not None else ()
         if side in ("sheet", "sheet-back"):
@@ -239,9 +242,11 @@ class Session:
         made = _source(source, base_dir)
         options = _options(variants=variants, variants_csv=variants_csv)
         if sheet:
-            pictures = sheet_images(made, options, dpi=dpi or 100, cache=self._cache)
+            pictures = sheet_images(made, options, dpi=100 if dpi is None else dpi,
+                                    cache=self._cache)
         else:
-            pictures = face_images(made, options, dpi=dpi or 150, cache=self._cache)
+            pictures = face_images(made, options, dpi=150 if dpi is None else dpi,
+                                   cache=self._cache)
         paths: tuple[Path, ...] = ()
         if output_dir is not None:
             from cardgen.output import write_atomically

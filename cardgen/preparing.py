@@ -109,9 +109,12 @@ def prepare_card(variant: Variant, job: Preparation
                 payload = links.qr_payload(spec, target, variant.code)
                 payloads[side] = payload
             except ValueError as exc:
-                # The number checks usually said it already, with a fix; say it once.
-                if not any(p.path in ((side, "qr"), (side, "qr_contact"),
-                                      ("links", target, "url"))
+                # The number checks usually said it already, with a fix; say it once
+                # (at the face's qr, the link, or the helpline's own number or address).
+                helpline = ("helplines", target.split(".")[0])
+                if not any((p.path in ((side, "qr"), (side, "qr_contact"),
+                                       ("links", target, "url"))
+                            or p.path[:2] == helpline)
                            and p.severity == "error" for p in problems):
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(

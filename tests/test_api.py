@@ -175,6 +175,13 @@ def test_preview_of_a_missing_back_says_so() -> None:
     assert caught.value.code == "CG950"
 
 
+def test_preview_of_a_side_that_is_not_one_names_the_sides() -> None:
+    """Regression: side="sideways" built the card, then said "this card has no sideways to
+    preview" with advice on adding a back."""
+    with pytest.raises(ValueError, match="front, back, sheet, sheet-back, not 'sideways'"):
+        cardgen.preview(YAML, side="sideways")  # type: ignore[arg-type]
+
+
 def test_a_session_answers_repeated_checks_alike() -> None:
     session = cardgen.Session()
     first = session.check(YAML)

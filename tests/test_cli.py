@@ -226,3 +226,23 @@ def test_a_one_column_csv_header_is_counted_in_the_singular(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert "row 2 has 2 cells but the header has 1 column" in result.output, result.output
     assert "1 columns" not in result.output
+
+
+def test_bad_number_behind_the_qr_code_is_reported_once(tmp_path: Path) -> None:
+    """Regression: a helpline number with letters that the front's QR code dials was reported
+    twice, once as CG205 at the number and again as a link error (CG301) at `qr:`."""
+    path = write(tmp_path, """\
+campaign: Youth club
+front:
+  title: Need to talk?
+  qr: childline
+helplines:
+  childline: {name: Childline, phone: 0800 11x1}
+""")
+    for command in (["check", str(path)], ["build", str(path), "-o", str(tmp_path / "out")]):
+        result = run_cli(*command)
+        assert result.exit_code == 1, result.output
+        assert "cards.yaml:6:39: error CG205" in result.output
+        assert "CG301" not in result.output
+        assert result.output.count("contains letters") == 1
+    assert not (tmp_path / "out").exists()

@@ -50,13 +50,19 @@ def test_every_code_in_the_source_is_explained() -> None:
         assert entry["what"].strip() and entry["fix"].strip(), code
 
 
-@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("example", sorted([*EXAMPLES.glob("*.yaml"),
+                                             *EXAMPLES.glob("languages/*.yaml")]),
+                         ids=lambda p: str(p.relative_to(EXAMPLES)))
 def test_schema_accepts_every_example(example: Path) -> None:
+    """Every example's first line points editors at the schema, as the README says (the
+    languages' examples did not)."""
     schema = json.loads((ROOT / "docs" / "cardgen.schema.json").read_text("utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(_as_json(example))
-    assert example.read_text("utf-8").startswith(SCHEMA_LINE)
-    assert (example.parent / "../docs/cardgen.schema.json").resolve().exists()
+    up = "../" * len(example.relative_to(EXAMPLES).parts)
+    assert example.read_text("utf-8").startswith(
+        SCHEMA_LINE.replace("../", up))
+    assert (example.parent / f"{up}docs/cardgen.schema.json").resolve().exists()
 
 
 def test_schema_accepts_the_starter_and_rejects_a_broken_file() -> None:

@@ -65,8 +65,12 @@ def test_bad_input_writes_no_picture(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_dpi_out_of_range_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dpi", ["5000", "0"])
+@pytest.mark.parametrize("sheet", [[], ["--sheet"]], ids=["faces", "sheet"])
+def test_dpi_out_of_range_is_refused(tmp_path: Path, dpi: str, sheet: list[str]) -> None:
+    """Regression for 0: it was taken as "no --dpi given" and pictures came out at 150."""
     result = run_cli("preview", str(EXAMPLES / "youth-group.yaml"), "-o", str(tmp_path),
-                     "--dpi", "5000")
+                     "--dpi", dpi, *sheet)
     assert result.exit_code == 1
     assert "CG920" in result.output
+    assert not (tmp_path / "preview").exists()

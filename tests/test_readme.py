@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,28 @@ def test_first_ten_minutes_says_how_to_reach_cardgen_without_activating() -> Non
     section = readme.split("## Your first ten minutes\n", 1)[1].split("\n## ", 1)[0]
     assert ".venv/bin/cardgen" in section
     assert r".venv\Scripts" in section  # the Windows form beside it
+
+
+def test_use_it_from_python_runs_as_written(tmp_path: Path) -> None:
+    """The "Use it from Python" example, run as a script beside a starter cards.yaml: it
+    prints nothing for the clean dict, writes cards.pdf and the split build, and the error
+    its comment shows is the one a number with letters gives."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it from Python\n", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "no python block under '## Use it from Python'"
+    shutil.copy(ROOT / "cardgen" / "templates" / "starter.yaml", tmp_path / "cards.yaml")
+    script = match.group(1) + (
+        "bad = dict(card, helplines={'childline': {'name': 'Childline', 'phone': '0800 11x1'}})\n"
+        "print('BAD', *cardgen.check(bad), sep='\\n')\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    clean, bad = done.stdout.split("BAD\n", 1)
+    assert clean.split() == ["1-1", "1"]          # pages of the one variant, codes verified
+    assert (tmp_path / "cards.pdf").read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "output" / "my-helpline-card" / "my-helpline-card.pdf").is_file()
+    shown = re.search(r"# e\.g\. (<dict>:\d+:\d+: error CG\d+: [^.]*?): ", section)
+    assert shown, "the example's comment no longer shows a message"
+    assert bad.splitlines()[0].startswith(shown.group(1))
+    assert "CG301" not in bad

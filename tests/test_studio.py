@@ -22,7 +22,13 @@ from cardgen.errors import CardgenError
 from cardgen.input.starter import starter_text
 from cardgen.studio import security
 from cardgen.studio.document import StudioDocument
-from cardgen.studio.server import checked_csv, checked_logo, outside_folder, safe_name
+from cardgen.studio.server import (
+    Studio,
+    checked_csv,
+    checked_logo,
+    outside_folder,
+    safe_name,
+)
 
 ALL_EXAMPLES = sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("languages/*.yaml")])
 
@@ -182,6 +188,23 @@ def test_files_outside_the_folder_are_refused(tmp_path: Path, value: str,
                                                                   "variants_csv"}
 
 
+def test_build_pdf_works_for_a_file_named_relative_to_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: `cardgen studio my-cards/cards.yaml` (the README's example) answered Build
+    PDF with a server error, the built paths being absolute and the folder relative."""
+    (tmp_path / "my-cards").mkdir()
+    (tmp_path / "my-cards" / "cards.yaml").write_text(starter_text(), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    studio = Studio(StudioDocument.open(Path("my-cards/cards.yaml")))
+    status, answer = studio.build(studio.document.as_json())
+    assert status == 200, answer
+    names = [f["name"] for f in answer["files"]]
+    assert names == ["my-helpline-card.pdf", "my-helpline-card.manifest.csv"]
+    pdf = tmp_path / "my-cards" / "output" / "my-helpline-card.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert studio.built["my-helpline-card.pdf"].resolve() == pdf.resolve()
+
+
 def _image(kind: str, size: tuple[int, int] = (40, 20)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, "#5b2c83").save(out, kind)
@@ -223,6 +246,18 @@ def test_the_command_refuses_a_file_it_cannot_edit_without_a_traceback(
     assert result.exit_code == 1
     assert "CG971" in result.output and "Traceback" not in result.output
     assert "http://" not in result.output
+
+
+def test_the_command_refuses_a_new_file_in_a_folder_that_does_not_exist(
+        tmp_path: Path) -> None:
+    """Regression: `cardgen studio my-card/cards.yaml` (a typo in the folder) served the
+    starter card and failed only at the first Save."""
+    path = tmp_path / "no-such-folder" / "cards.yaml"
+    result = run_cli("studio", str(path), "--no-browser")
+    assert result.exit_code == 1
+    assert "CG972" in result.output and "no-such-folder" in result.output
+    assert "Traceback" not in result.output and "http://" not in result.output
+    assert not path.parent.exists()
 
 
 def test_the_command_says_when_its_port_is_taken(tmp_path: Path) -> None:

@@ -236,6 +236,12 @@ class StudioDocument:
                                    ) from None
             _parse(text, str(path))
             return cls(path, text, digest(text))
+        if not path.parent.is_dir():
+            # Said now, not at the first Save after a session of edits.
+            raise CardgenError(f"{path} cannot be made: there is no folder {path.parent}",
+                               code="CG972", location=Location(str(path)),
+                               fix="check the folder's name, or make it first (or run "
+                               "`cardgen init FOLDER`)")
         return cls(path, starter_text(), None)
 
     @property

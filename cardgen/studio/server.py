@@ -271,8 +271,10 @@ class Studio:
             except CardgenError as error:
                 return 422, {"problems": self.problems_json(error.problems())}
         files = []
+        # The build names its files in full; FILE may have been given relative to here.
+        output_dir = self.output_dir.resolve()
         for path in result.paths:
-            name = path.relative_to(self.output_dir).as_posix()
+            name = path.resolve().relative_to(output_dir).as_posix()
             self.built[name] = path
             files.append({"name": name, "url": f"/download/{name}"})
         return 200, {"files": files, "codes_verified": result.codes_verified,
