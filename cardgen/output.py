@@ -52,20 +52,24 @@ class Staging:
 
 def manifest_csv(reports: Sequence[VariantReport]) -> str:
     """variant, code, copies, printed, surplus, sheets, pages (that hold the variant's
-    cards), file, every QR payload, then a column for each dotted key a variant sets (its
-    CSV columns, such as helplines.dsl.phone), so a row can be checked against its sheet."""
+    cards), file, every QR payload and the error-correction level (L, M, Q, H) each code
+    got, then a column for each dotted key a variant sets (its CSV columns, such as
+    helplines.dsl.phone), so a row can be checked against its sheet."""
     settings: dict[str, None] = {}
     for r in reports:
         settings.update((key, None) for key, _ in r.settings)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["variant", "code", "copies", "printed", "surplus", "sheets", "pages",
-                     "file", "front_qr", "back_qr", *settings])
+                     "file", "front_qr", "back_qr", "front_qr_error_correction",
+                     "back_qr_error_correction", *settings])
     for r in reports:
         own = dict(r.settings)
         writer.writerow([r.id, r.code, r.copies, r.printed, r.surplus, r.sheets,
                          f"{r.first_page}-{r.last_page}", r.file,
                          r.payloads.get("front_qr", ""), r.payloads.get("back_qr", ""),
+                         r.payloads.get("front_qr_error_correction", ""),
+                         r.payloads.get("back_qr_error_correction", ""),
                          *(own.get(key, "") for key in settings)])
     return out.getvalue()
 

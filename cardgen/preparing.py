@@ -103,11 +103,12 @@ def prepare_card(variant: Variant, job: Preparation
         sides.append(("back", spec.back))
     for side, face in sides:
         target = channels.face_qr_target(face) if isinstance(face, Face) else None
-        payload = None
+        payload = without_utm = None
         if target:
             try:
                 payload = links.qr_payload(spec, target, variant.code)
                 payloads[side] = payload
+                without_utm = links.payload_without_utm(spec, target, variant.code)
             except ValueError as exc:
                 # The number checks usually said it already, with a fix; say it once
                 # (at the face's qr, the link, or the helpline's own number or address).
@@ -119,7 +120,7 @@ def prepare_card(variant: Variant, job: Preparation
                     problems.append(Problem("CG301", str(exc), "error", None, (side, "qr")))
         face_layout, face_problems = layout.layout_face(
             spec, side, design=design, fonts=fonts, card_w=card_w, card_h=card_h,
-            qr_payload=payload, base_dir=base, cache=job.cache)
+            qr_payload=payload, base_dir=base, cache=job.cache, qr_without_utm=without_utm)
         problems += face_problems
         if face_layout is not None:
             faces[side] = face_layout
@@ -146,7 +147,7 @@ def _codes_to_encode(variants: Sequence[Variant]) -> list[tuple[str, str]]:
                 payload = links.qr_payload(spec, target, variant.code)
             except ValueError:
                 continue  # reported, located, when the card is prepared
-            jobs.append((payload, spec.card.qr_error_correction))
+            jobs.append((payload, spec.card.qr_error_correction or ""))
     return jobs
 
 

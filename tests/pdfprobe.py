@@ -107,6 +107,17 @@ def decode_page(pdf: Path | bytes, page_index: int, dpi: int = 300) -> list[str]
     return sorted(r.text for r in results)
 
 
+def decode_levels(pdf: Path | bytes, page_index: int, dpi: int = 300) -> list[tuple[str, str]]:
+    """Every QR code on a page as (text, error-correction level the decoder read)."""
+    import pypdfium2
+    import zxingcpp
+
+    doc = pypdfium2.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
+    image = doc[page_index].render(scale=dpi / 72).to_pil()
+    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return sorted((r.text, r.ec_level) for r in results)
+
+
 def unembedded_fonts(pdf: Path | bytes) -> set[str]:
     """Base names of fonts used anywhere (pages and forms) without their font file."""
     reader = _reader(pdf)

@@ -1,5 +1,5 @@
-"""QR encoding and the printed-size rule: what a user sees as 'the code scans' and as the
-CG401/CG402 messages."""
+"""QR encoding, the printed-size rule and the error-correction choice: what a user sees as
+'the code scans', as the CG401/CG402/CG621 messages, and as the level each code gets."""
 
 from __future__ import annotations
 
@@ -13,15 +13,21 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cardgen.qr.encode import (
+    BYTE_CAPACITY,
+    ERROR_CORRECTION_LEVELS,
     MIN_MODULE_MM,
     WARN_MODULE_MM,
     QrCode,
+    SizeContext,
     check_module_size,
+    choose_level,
     dark_rectangles,
     dark_runs,
     encode,
     min_side_mm,
     module_size_mm,
+    modules_at,
+    symbol_at,
 )
 
 TEL = "tel:+448088005000"
@@ -130,30 +136,47 @@ def test_module_size_boundaries() -> None:
     code = encode(TEL)
     n = code.modules_with_quiet_zone
     path = ("front", "qr")
-    assert check_module_size(code, n * 0.6, path) == []
+    assert (MIN_MODULE_MM, WARN_MODULE_MM) == (0.6, 0.8)
+    assert check_module_size(code, n * 0.8, path) == []
     assert check_module_size(code, 30.0, path) == []
 
-    (warning,) = check_module_size(code, n * 0.5999, path)
+    (warning,) = check_module_size(code, n * 0.7999, path)
     assert (warning.code, warning.severity) == ("CG402", "warning")
-    (at_minimum,) = check_module_size(code, n * 0.5, path)
+    (at_minimum,) = check_module_size(code, n * 0.6, path)
     assert (at_minimum.code, at_minimum.severity) == ("CG402", "warning")
 
-    (error,) = check_module_size(code, n * 0.4999, path)
+    (error,) = check_module_size(code, n * 0.5999, path)
     assert (error.code, error.severity) == ("CG401", "error")
     assert error.path == path
 
 
-def test_too_small_error_names_size_version_length_and_every_fix() -> None:
+def test_too_small_error_names_size_version_level_length_and_every_fix_in_order() -> None:
     code = encode(URL_103)
-    side = code.modules_with_quiet_zone * 0.4
-    (error,) = check_module_size(code, side, ("back", "qr"))
-    assert "0.40 mm" in error.message
+    side = code.modules_with_quiet_zone * 0.55
+    without_utm = symbol_at("https://www.hertfordshire.gov.uk/neglect?b=oakfield-high", "M")
+    (error,) = check_module_size(code, side, ("back", "qr"), SizeContext(True, without_utm))
+    assert "0.55 mm" in error.message
     assert f"version {code.version}" in error.message
+    assert "error correction M" in error.message
     assert "103 characters" in error.message
     assert error.fix is not None
-    assert "shorter link (103 characters now)" in error.fix
-    assert f"needs {code.modules_with_quiet_zone * 0.5:.1f} mm" in error.fix
-    assert "card.qr_error_correction: L" in error.fix
+    fixes = ["shorter link (103 characters now)", "`tracking: {param: b}` instead of UTM",
+             f"it needs {code.modules_with_quiet_zone * 0.6:.1f} mm",
+             "card.qr_error_correction: L"]
+    places = [error.fix.find(f) for f in fixes]
+    assert -1 not in places, error.fix
+    assert places == sorted(places), "the fixes are listed in the order that helps most"
+
+
+def test_tracking_advice_only_for_utm_links_and_shorter_content_for_numbers() -> None:
+    code = encode(URL_103)
+    (error,) = check_module_size(code, code.modules_with_quiet_zone * 0.5, ())
+    assert error.fix is not None and "tracking" not in error.fix
+    sms = encode("SMSTO:85258:" + "please call me back " * 8)
+    (error,) = check_module_size(sms, sms.modules_with_quiet_zone * 0.5, (),
+                                 SizeContext(link=False))
+    assert error.fix is not None
+    assert "shorter QR content" in error.fix and "link" not in error.fix
 
 
 def test_no_lower_error_correction_advice_when_already_at_l() -> None:
@@ -161,6 +184,79 @@ def test_no_lower_error_correction_advice_when_already_at_l() -> None:
     (error,) = check_module_size(code, code.modules_with_quiet_zone * 0.3, ())
     assert error.fix is not None
     assert "qr_error_correction" not in error.fix
+
+
+def test_a_pinned_high_level_is_told_it_may_be_left_out() -> None:
+    code = encode(URL_103, "H")
+    (warning,) = check_module_size(code, code.modules_with_quiet_zone * 0.7, (),
+                                   SizeContext(pinned=True))
+    assert warning.fix is not None and "leave it out and cardgen chooses" in warning.fix
+
+
+def test_utm_that_pushes_modules_under_the_warning_line_says_use_param_b() -> None:
+    code = encode(URL_103)
+    without_utm = symbol_at("https://www.hertfordshire.gov.uk/neglect?b=oakfield-high", "M")
+    assert without_utm.version < code.version
+    # A side where the UTM code is under 0.8 mm and the ?b= code is not.
+    side = without_utm.modules_with_quiet_zone * 0.82
+    assert module_size_mm(code, side) < 0.8
+    (warning,) = check_module_size(code, side, ("front", "qr"), SizeContext(True, without_utm))
+    assert (warning.code, warning.severity) == ("CG621", "warning")
+    assert "UTM tracking" in warning.message and "0.82 mm" in warning.message
+    assert warning.fix is not None and "`tracking: {param: b}`" in warning.fix
+    # Where ?b= would not reach 0.8 mm either, it is the ordinary warning, naming ?b= too.
+    side = code.modules_with_quiet_zone * 0.65
+    assert module_size_mm(without_utm, side) < 0.8
+    (warning,) = check_module_size(code, side, (), SizeContext(True, without_utm))
+    assert warning.code == "CG402"
+    assert warning.fix is not None and "`tracking: {param: b}`" in warning.fix
+
+
+def test_level_is_the_strongest_that_keeps_modules_at_the_warning_line() -> None:
+    # tel: is version 1 at L and M, version 2 at Q and H.
+    assert [modules_at(TEL, level) for level in "LMQH"] == [21, 21, 25, 25]
+    assert choose_level(TEL, 33 * 0.8) == "H"
+    assert choose_level(TEL, 33 * 0.8 - 0.01) == "M"
+    assert choose_level(TEL, 29 * 0.6) == "M"
+    sizes = {level: modules_at(URL_103, level) + 8 for level in "LMQH"}
+    assert len(set(sizes.values())) == 4  # one version more at each level
+    assert choose_level(URL_103, sizes["Q"] * 0.8) == "Q"
+    assert choose_level(URL_103, sizes["H"] * 0.8) == "H"
+    assert choose_level(URL_103, sizes["M"] * 0.8) == "M"
+    assert choose_level(URL_103, sizes["M"] * 0.6) == "M"
+    assert choose_level(URL_103, sizes["M"] * 0.6 - 0.01) == "L"
+    assert choose_level(URL_103, 5.0) == "L"  # too small at any level: L, then CG401
+    assert choose_level(URL_103, 100.0, pinned="L") == "L"
+    assert choose_level(URL_103, 5.0, pinned="H") == "H"
+
+
+@pytest.mark.parametrize("level", ERROR_CORRECTION_LEVELS)
+def test_byte_capacity_is_what_the_encoder_holds(level: str) -> None:
+    # Lower-case letters are byte mode: the most that fit each version, and one more not.
+    for version in (*range(1, 21), 26, 27, 40):
+        most = BYTE_CAPACITY[level][version - 1]
+        assert modules_at("a" * most, level) == 17 + 4 * version, (level, version)
+        if version < 40:
+            assert modules_at("a" * (most + 1), level) > 17 + 4 * version, (level, version)
+
+
+def brute_force_level(payload: str, side: float) -> str:
+    """The rule, read plainly: every level encoded, the strongest at 0.8 mm, else M, else L."""
+    def module(level: str) -> float:
+        return side / (modules_at(payload, level) + 8)
+    for level in ("H", "Q", "M"):
+        if module(level) >= 0.8 - 1e-9:
+            return level
+    return "M" if module("M") >= 0.6 - 1e-9 else "L"
+
+
+@settings(max_examples=150, deadline=None)
+@given(payload=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789:/.?=&-_ABCDEFXYZ",
+                       min_size=1, max_size=320),
+       side=st.floats(12.0, 90.0))
+def test_choosing_without_encoding_every_level_gives_the_rule(payload: str,
+                                                              side: float) -> None:
+    assert choose_level(payload, side) == brute_force_level(payload, side)
 
 
 @pytest.mark.slow

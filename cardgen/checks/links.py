@@ -228,6 +228,16 @@ def qr_payload(spec: CardSpec, target_id: str, code: str) -> str:
     raise ValueError(f"qr: '{target_id}' is neither a link nor a helpline id")
 
 
+def payload_without_utm(spec: CardSpec, target_id: str, code: str) -> str | None:
+    """The QR payload `qr_payload` would give with `tracking: {param: ...}` instead of UTM
+    tags (what a message about a too-small code compares with), or None when the target is
+    not a link tracked with UTM tags."""
+    link = spec.links.get(target_id)
+    if link is None or not link.track or spec.tracking.utm is None:
+        return None
+    return _tracked(link.url.strip(), spec.tracking.param, None, None, code)
+
+
 def _check_url(lid: str, url: str) -> list[Problem]:
     path = ("links", lid, "url")
     problems: list[Problem] = []

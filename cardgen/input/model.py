@@ -120,8 +120,10 @@ class CardSettings(Model):
         "card, or {front, back} for each face. Text on it must keep 4.5:1 contrast; the QR "
         "code gets a plain patch.",
     )
-    qr_error_correction: ErrorCorrection = Field(
-        default="M", description="QR error correction: L, M (default), Q or H."
+    qr_error_correction: ErrorCorrection | None = Field(
+        default=None,
+        description="QR error correction: L, M, Q or H for every code. Default: chosen per "
+        "code, the strongest that keeps modules at 0.8 mm or more (H, Q, M), else M, else L.",
     )
     discretion_words: list[Text] = Field(
         default_factory=list,

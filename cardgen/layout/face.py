@@ -2,10 +2,12 @@
 
 The design's blocks are stacked inside the safe margin. Text is wrapped; if the face does
 not fit, every text style on it shrinks together (one scale factor, each style stopping
-at its own minimum) before the QR code is allowed to fall below 0.6 mm modules; if it
-still does not fit at the minimum sizes, the field that takes the most room is reported
-with the room the design leaves it (CG710). Nothing is clipped and nothing overlaps:
-every item comes from a box of its own.
+at its own minimum) before the QR code is allowed to fall below 0.6 mm modules (the error
+line; when its code at M cannot get that, the smaller code at L is tried); if it still does
+not fit at the minimum sizes, the field that takes the most room is reported with the room
+the design leaves it (CG710). Nothing is clipped and nothing overlaps: every item comes from
+a box of its own. Once the code's side is known, its error correction is chosen
+(`qr.encode.choose_level`) and its size checked (CG401, CG402, CG621).
 
 Text in a script other than Latin, right-to-left text, or text with characters the card's
 font lacks is shaped with HarfBuzz (`cardgen.text.shaping`, fonts from `cardgen.text.fonts`): it is
@@ -31,6 +33,7 @@ of the picture under it (CG752).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +75,16 @@ from cardgen.layout.placed import (
     RuleItem,
     TextItem,
 )
-from cardgen.qr.encode import QrCode, check_module_size, encode
+from cardgen.qr.encode import (
+    MIN_MODULE_MM,
+    WARN_MODULE_MM,
+    QrCode,
+    SizeContext,
+    check_module_size,
+    choose_level,
+    encode,
+    symbol_at,
+)
 from cardgen.text import fonts as fontdb
 from cardgen.text.measure import (
     FontFamily,
@@ -91,8 +103,10 @@ Side = Literal["front", "back"]
 
 TEXT_CONTRAST = 4.5
 QR_PAPER_CONTRAST = 7.0
-PREFERRED_MODULE_MM = 0.6
-MIN_MODULE_MM = 0.5
+#: The layout shrinks text (down to each style's minimum) before a code's modules go under
+#: this, the error line. Between it and the warning line (0.8 mm) the code is warned about
+#: instead, with what would make it bigger: the user chooses, and text keeps its size.
+PREFERRED_MODULE_MM = MIN_MODULE_MM
 RULE_PT = 0.6
 _EPS = 1e-6
 _PT_MM = 25.4 / 72.0
@@ -721,7 +735,8 @@ class _QrPlan(_Plan):
     def place(self, env: _Env, x: float, y: float, w: float, h: float) -> list[Item]:
         assert env.qr is not None
         return [QrItem(x + (w - self.side_mm) / 2, y + (h - self.side_mm) / 2, self.side_mm,
-                       env.qr.payload, env.qr.modules, f"{env.side}.qr", env.qr.path)]
+                       env.qr.payload, env.qr.modules, f"{env.side}.qr", env.qr.path,
+                       env.qr.error_correction)]
 
 
 @dataclass
@@ -1215,26 +1230,30 @@ def _stamp(path: Path | None) -> tuple[object, ...] | None:
 
 def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily,
                 card_w: float, card_h: float, qr_payload: str | None,
-                base_dir: Path, cache: LayoutCache | None = None
+                base_dir: Path, cache: LayoutCache | None = None,
+                qr_without_utm: str | None = None
                 ) -> tuple[FaceLayout | None, list[Problem]]:
     """Places one face of `spec` on a card of `card_w` x `card_h` mm (upright). Returns
     the layout, or None when there are errors, and every problem found. Layouts are
     immutable, so a face laid out before with the same `cache` (one per build or session;
-    none: a fresh one) is returned from it, and text fitted before is reused."""
+    none: a fresh one) is returned from it, and text fitted before is reused.
+    `qr_without_utm`: the payload tracked with `?b=` when `qr_payload` carries UTM tags
+    (what a too-small code's message compares with; made from the same link and code, so
+    not part of the key)."""
     if (spec.front if side == "front" else spec.back) is None:
         return None, []
     cache = cache if cache is not None else LayoutCache()
     if qr_payload is not None and cache.first_sight(qr_payload):
         return _layout_face(spec, side, design=design, fonts=fonts, card_w=card_w,
                             card_h=card_h, qr_payload=qr_payload, base_dir=base_dir,
-                            cache=cache)
+                            cache=cache, qr_without_utm=qr_without_utm)
     key = _layout_key(spec, side, design, fonts, card_w, card_h, qr_payload, base_dir)
     hit: tuple[FaceLayout | None, tuple[Problem, ...]] | None = cache.face(key)
     if hit is None:
         laid_out, problems = _layout_face(spec, side, design=design, fonts=fonts,
                                           card_w=card_w, card_h=card_h,
                                           qr_payload=qr_payload, base_dir=base_dir,
-                                          cache=cache)
+                                          cache=cache, qr_without_utm=qr_without_utm)
         hit = (laid_out, tuple(problems))
         cache.keep_face(key, hit)
     return hit[0], list(hit[1])
@@ -1242,7 +1261,8 @@ def layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily
 
 def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamily,
                  card_w: float, card_h: float, qr_payload: str | None,
-                 base_dir: Path, cache: LayoutCache) -> tuple[FaceLayout | None, list[Problem]]:
+                 base_dir: Path, cache: LayoutCache, qr_without_utm: str | None = None
+                 ) -> tuple[FaceLayout | None, list[Problem]]:
     face = spec.front if side == "front" else spec.back
     if face is None:
         return None, []
@@ -1269,10 +1289,12 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
             "or remove card.logo", ("card", "logo")))
 
     code: QrCode | None = None
+    pinned = spec.card.qr_error_correction
     if (face.qr or face.qr_contact) and qr_payload is not None and face_design.places(
             "qr", orientation):
         try:
-            code = encode(qr_payload, spec.card.qr_error_correction)
+            # Sized at the pinned level, else at M; the level is chosen once the side is known.
+            code = encode(qr_payload, pinned or "M")
         except ValueError as exc:
             problems.append(Problem("CG403", str(exc), "error",
                                     "use a shorter link or lower card.qr_error_correction",
@@ -1320,6 +1342,12 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
     if blocks:
         try:
             fitted, fit_problem = _fit_margins(env, blocks, card_w, card_h)
+            if pinned is None and code is not None and _under_floor(fitted, code):
+                # Under the floor at M: L's smaller code may fit, or shrink text less.
+                lower = encode(code.payload, "L")
+                if lower.size < code.size:
+                    env = dataclasses.replace(env, qr=lower)
+                    fitted, fit_problem = _fit_margins(env, blocks, card_w, card_h)
         except InputError as exc:
             return None, problems + exc.problems()
         if fitted is None:
@@ -1334,13 +1362,40 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
     if picture is not None or env.fill != env.paper:
         under += _qr_patches(env, items)
     items = [*under, *items]
-    if code is not None:
-        for item in items:
+    if env.qr is not None:
+        for index, item in enumerate(items):
             if isinstance(item, QrItem):
-                problems += check_module_size(code, item.side, (side, "qr"))
+                items[index], found = _sized_code(item, env.qr, pinned, qr_without_utm,
+                                                  (side, "qr"))
+                problems += found
     if any(p.severity == "error" for p in problems):
         return None, problems
     return FaceLayout(card_w, card_h, env.fill, tuple(items)), problems
+
+
+def _under_floor(items: list[Item] | None, code: QrCode) -> bool:
+    """Whether a layout failed, or gave `code` modules under MIN_MODULE_MM."""
+    return items is None or _qr_side(items) < code.modules_with_quiet_zone * MIN_MODULE_MM - _EPS
+
+
+def _sized_code(item: QrItem, laid_out: QrCode, pinned: str | None,
+                without_utm: str | None, path: DocPath) -> tuple[QrItem, list[Problem]]:
+    """The placed code at the error-correction level its side allows (`choose_level`), and
+    what `check_module_size` says of it."""
+    level = choose_level(laid_out.payload, item.side, pinned)
+    code = laid_out if level == laid_out.error_correction else encode(laid_out.payload, level)
+    if code is not laid_out:
+        item = dataclasses.replace(item, modules=code.modules, path=code.path,
+                                   error_correction=level)
+    if code.modules_with_quiet_zone * WARN_MODULE_MM <= item.side + _EPS:
+        return item, []
+    alternative = None
+    if without_utm is not None:
+        # At M (or the pinned level): at 0.8 mm or more there, it would get that or better.
+        alternative = symbol_at(without_utm, pinned or "M")
+    link = code.payload.startswith(("https:", "http:"))
+    return item, check_module_size(code, item.side, path,
+                                   SizeContext(link, alternative, pinned is not None))
 
 
 def _qr_side(items: list[Item]) -> float:

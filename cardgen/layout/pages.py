@@ -223,5 +223,10 @@ def lay_out_sheets(cards: Sequence[PreparedCard], *, pack: bool, start_at: int,
 
 
 def _payload_columns(card: PreparedCard) -> dict[str, str]:
-    return {f"{side}_qr": payload for side, payload in card.payloads.items()}
+    """Each face's QR payload, and the error-correction level its code got."""
+    columns = {f"{side}_qr": payload for side, payload in card.payloads.items()}
+    for side, face in card.faces.items():
+        for item in face.qr_items[:1]:
+            columns[f"{side}_qr_error_correction"] = item.error_correction
+    return columns
 

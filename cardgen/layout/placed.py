@@ -75,6 +75,8 @@ class QrItem:
     field: str = ""
     #: the dark modules as PDF path operators in module units; empty: made from `modules`
     path: str = ""
+    #: the error-correction level the code was made at (L, M, Q or H; empty: not known)
+    error_correction: str = ""
 
 
 @dataclass(frozen=True, slots=True)

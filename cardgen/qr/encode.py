@@ -16,8 +16,16 @@ Payloads must be ASCII: zxing-cpp would write other characters as ISO 8859-1 byt
 an ECI header, and phone apps guess encodings differently. Upstream code turns IDNs into
 punycode and percent-encodes paths before a payload gets here.
 
-Size rule (RESEARCH.md "Verifying", simulated poor print): modules under 0.5 mm fail, under
-0.6 mm warn. Module size = printed side (quiet zone included) / (n + 8).
+Size rule (RESEARCH.md "Verifying"; bench/bench_scan.py): modules under 0.6 mm are an
+error, under 0.8 mm a warning. In simulated phone captures of a print (ink spread, blur,
+tilt, uneven light, noise, JPEG) zxing-cpp read 0-50 % of codes at 0.50 mm, 92-100 % at
+0.60 mm and at least 98 % from 0.65 mm; zbar needed 0.65-0.90 mm. Module size = printed
+side (quiet zone included) / (n + 8).
+
+Error correction is chosen per code from the side the layout gives it (`choose_level`): the
+strongest of H, Q and M that keeps modules at 0.8 mm or more (where Q keeps them there it
+reads as well as M in typical captures and far better under glare), else M, else L while
+modules stay at 0.6 mm or more. `card.qr_error_correction` pins one level instead.
 """
 
 from __future__ import annotations
@@ -33,9 +41,30 @@ from cardgen.errors import DocPath, Problem
 from cardgen.qr import mask as qrmask
 
 QUIET_ZONE = 4
-MIN_MODULE_MM = 0.5
-WARN_MODULE_MM = 0.6
+#: Modules under this are an error: phones fail to read the code.
+MIN_MODULE_MM = 0.6
+#: Modules under this are a warning; the layout shrinks text to keep codes at least this.
+WARN_MODULE_MM = 0.8
 ERROR_CORRECTION_LEVELS = ("L", "M", "Q", "H")
+#: Floating-point slack: a side computed as exactly n x 0.6 mm is not refused for noise.
+_EPS = 1e-9
+#: Most bytes a code of each version (1-40) holds at each level in byte mode (ISO/IEC 18004
+#: table 7; tests/test_qr.py checks it against zxing-cpp).
+BYTE_CAPACITY: dict[str, tuple[int, ...]] = {
+    "L": (17, 32, 53, 78, 106, 134, 154, 192, 230, 271, 321, 367, 425, 458, 520, 586, 644, 718,
+          792, 858, 929, 1003, 1091, 1171, 1273, 1367, 1465, 1528, 1628, 1732, 1840, 1952, 2068,
+          2188, 2303, 2431, 2563, 2699, 2809, 2953),
+    "M": (14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624,
+          666, 711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809,
+          1911, 1989, 2099, 2213, 2331),
+    "Q": (11, 20, 32, 46, 60, 74, 86, 108, 130, 151, 177, 203, 241, 258, 292, 322, 364, 394, 442,
+          482, 509, 565, 611, 661, 715, 751, 805, 868, 908, 982, 1030, 1112, 1168, 1228, 1283,
+          1351, 1423, 1499, 1579, 1663),
+    "H": (7, 14, 24, 34, 44, 58, 64, 84, 98, 119, 137, 155, 177, 194, 220, 250, 280, 310, 338, 382,
+          403, 439, 461, 511, 535, 593, 625, 658, 698, 742, 790, 842, 898, 958, 983, 1051, 1093,
+          1139, 1219, 1273),
+}
+
 
 
 _DARK_TABLE = bytes([1] + [0] * 255)
@@ -185,6 +214,16 @@ def _store(key: tuple[str, str], size: int, dark: bytes) -> QrCode:
 
 def _encode_matrix(payload: str, error_correction: str) -> tuple[int, bytes]:
     """(n, n*n bytes with 1 for dark) of the code for `payload`."""
+    _check_payload(payload, error_correction)
+    size, dark = _symbol(payload, error_correction, 0)
+    pattern = qrmask.best_pattern(qrmask.pack_symbol(dark, size), size,
+                                  _function_values(payload, error_correction, size))
+    if pattern:
+        size, dark = _symbol(payload, error_correction, pattern)
+    return size, dark
+
+
+def _check_payload(payload: str, error_correction: str) -> None:
     if error_correction not in ERROR_CORRECTION_LEVELS:
         raise ValueError(
             f"QR error correction must be one of L, M, Q, H, not {error_correction!r}"
@@ -197,12 +236,6 @@ def _encode_matrix(payload: str, error_correction: str) -> tuple[int, bytes]:
             f"QR payload {payload!r} contains the non-ASCII character {bad!r}; "
             "use punycode for domain names and percent-encoding for paths"
         )
-    size, dark = _symbol(payload, error_correction, 0)
-    pattern = qrmask.best_pattern(qrmask.pack_symbol(dark, size), size,
-                                  _function_values(payload, error_correction, size))
-    if pattern:
-        size, dark = _symbol(payload, error_correction, pattern)
-    return size, dark
 
 
 def _symbol(payload: str, error_correction: str, pattern: int) -> tuple[int, bytes]:
@@ -242,7 +275,7 @@ def _function_values(payload: str, error_correction: str, size: int) -> list[qrm
     return known
 
 
-def module_size_mm(code: QrCode, side_mm: float) -> float:
+def module_size_mm(code: QrCode | Symbol, side_mm: float) -> float:
     """Module size when the symbol, quiet zone included, is printed `side_mm` wide."""
     return side_mm / code.modules_with_quiet_zone
 
@@ -252,32 +285,156 @@ def min_side_mm(code: QrCode, min_module_mm: float = MIN_MODULE_MM) -> float:
     return code.modules_with_quiet_zone * min_module_mm
 
 
-def check_module_size(code: QrCode, side_mm: float, path: DocPath) -> list[Problem]:
-    """CG401 (error) when modules would print under 0.5 mm, CG402 (warning) under 0.6 mm."""
+def modules_at(payload: str, error_correction: str) -> int:
+    """The width in modules (quiet zone excluded) of `payload`'s code at `error_correction`:
+    the version, without choosing a mask or keeping the symbol. Raises ValueError as
+    `encode` does."""
+    key = (payload, error_correction)
+    known = _CACHE.get(key)
+    if known is not None:
+        return known.size
+    width = _WIDTHS.get(key)
+    if width is None:
+        if len(_WIDTHS) >= _CACHE_SIZE:
+            _WIDTHS.clear()
+        _check_payload(payload, error_correction)
+        width = _WIDTHS[key] = _symbol(payload, error_correction, 0)[0]
+    return width
+
+
+_WIDTHS: dict[tuple[str, str], int] = {}
+
+
+def choose_level(payload: str, side_mm: float, pinned: str | None = None) -> str:
+    """The error-correction level for `payload`'s code printed `side_mm` wide (quiet zone
+    included): `pinned` when given; else the strongest of H, Q and M whose modules stay at
+    WARN_MODULE_MM or more; else M while its modules stay at MIN_MODULE_MM or more; else L
+    (which may still be too small: `check_module_size` says so)."""
+    if pinned is not None:
+        return pinned
+
+    def module(level: str) -> float:
+        return side_mm / (modules_at(payload, level) + 2 * QUIET_ZONE)
+
+    at_m = module("M")
+    if at_m >= WARN_MODULE_MM - _EPS:
+        # H and Q are never smaller than M: only then can they be big enough. A batch of
+        # distinct links asks this for every card: a level that cannot be big enough is
+        # known from M's version without encoding at it.
+        width_m = modules_at(payload, "M")
+        for level in ("H", "Q"):
+            least = _fewest_modules(level, width_m) + 2 * QUIET_ZONE
+            if side_mm / least >= WARN_MODULE_MM - _EPS and module(level) >= WARN_MODULE_MM - _EPS:
+                return level
+        return "M"
+    return "M" if at_m >= MIN_MODULE_MM - _EPS else "L"
+
+
+def _data_codewords(level: str, version: int) -> int:
+    """Data codewords of a version at a level (byte capacity plus the mode and count bits)."""
+    return BYTE_CAPACITY[level][version - 1] + (2 if version < 10 else 3)
+
+
+def _fewest_modules(level: str, width_at_m: int) -> int:
+    """A lower bound on the width at `level` of a payload whose code at M is `width_at_m`
+    modules wide. The encoder takes the smallest version that holds the data, so at M the
+    data did not fit one version less: it is more than that version's data codewords at M,
+    and it can only take a version whose data codewords at `level` are more. (When the
+    version one less counts characters with fewer bits, nothing is known.)"""
+    version = (width_at_m - 17) // 4
+    if version == 1 or version in (10, 27):
+        return width_at_m
+    more_than = _data_codewords("M", version - 1)
+    while version < 40 and _data_codewords(level, version) <= more_than:
+        version += 1
+    return 17 + 4 * version
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A payload's code by its size alone (no modules made): what a message needs to compare
+    with another form of the payload."""
+
+    payload: str
+    size: int
+
+    @property
+    def version(self) -> int:
+        return (self.size - 17) // 4
+
+    @property
+    def modules_with_quiet_zone(self) -> int:
+        return self.size + 2 * QUIET_ZONE
+
+
+def symbol_at(payload: str, error_correction: str) -> Symbol:
+    """`payload`'s code at `error_correction`, by its size (see `modules_at`)."""
+    return Symbol(payload, modules_at(payload, error_correction))
+
+
+@dataclass(frozen=True)
+class SizeContext:
+    """What a module-size message may suggest besides a bigger code: whether the payload is a
+    link, the same link tracked with `?b=` when it is tracked with UTM tags (its code at the
+    pinned level, else at M), and whether the user pinned the error correction."""
+
+    link: bool = True
+    without_utm: Symbol | None = None
+    pinned: bool = False
+
+
+def check_module_size(code: QrCode, side_mm: float, path: DocPath,
+                      context: SizeContext | None = None) -> list[Problem]:
+    """CG401 (error) when modules would print under 0.6 mm, CG402 (warning) under 0.8 mm;
+    CG621 (warning) instead of CG402 when UTM tracking is what pushes them under 0.8 mm.
+    Each fix names what helps, in order: a shorter link, `tracking: {param: b}` instead of
+    UTM tags, a design or size with a bigger code, a lower error-correction level."""
+    context = context or SizeContext()
     module = module_size_mm(code, side_mm)
-    # A hair of tolerance so a side computed as exactly n x 0.5 mm is not refused for
-    # floating-point noise.
-    if module >= WARN_MODULE_MM - 1e-9:
+    if module >= WARN_MODULE_MM - _EPS:
         return []
-    error = module < MIN_MODULE_MM - 1e-9
+    error = module < MIN_MODULE_MM - _EPS
+    alternative = context.without_utm
+    alt_module = module_size_mm(alternative, side_mm) if alternative is not None else 0.0
+    if not error and alt_module >= WARN_MODULE_MM - _EPS:
+        assert alternative is not None
+        extra = len(code.payload) - len(alternative.payload)
+        return [Problem(
+            "CG621",
+            f"UTM tracking makes this link {extra} characters longer than `?b=` would: its "
+            f"QR code prints with {module:.2f} mm modules (version {code.version}), where "
+            f"`tracking: {{param: b}}` gives {alt_module:.2f} mm (version "
+            f"{alternative.version}); under {WARN_MODULE_MM} mm some phones struggle",
+            "warning",
+            "use `tracking: {param: b}` instead of `utm:` (the batch code is sent as ?b=<code>; "
+            "your analytics can read it from there)", path)]
     limit = MIN_MODULE_MM if error else WARN_MODULE_MM
     needed = min_side_mm(code, limit)
     what = (
         f"the QR code's modules would print {module:.2f} mm wide "
         f"({side_mm:.1f} mm for a version {code.version} code of {code.size} modules plus "
-        f"the quiet zone, payload {len(code.payload)} characters); "
+        f"the quiet zone, error correction {code.error_correction}, payload "
+        f"{len(code.payload)} characters); "
     )
     what += (
-        f"under {MIN_MODULE_MM} mm phones may fail to scan it"
+        f"under {MIN_MODULE_MM} mm phone cameras often cannot read it"
         if error
-        else f"under {WARN_MODULE_MM} mm it may not scan from a worn or home-printed card"
+        else f"under {WARN_MODULE_MM} mm some phones struggle, the more so on a worn or "
+        "home-printed card"
     )
-    fixes = [
-        f"use a shorter link ({len(code.payload)} characters now)",
-        f"a design/size that gives the code more room (needs {needed:.1f} mm)",
-    ]
+    fixes = [f"a shorter link ({len(code.payload)} characters now)" if context.link
+             else f"shorter QR content ({len(code.payload)} characters now)"]
+    if alternative is not None:
+        fixes.append(f"`tracking: {{param: b}}` instead of UTM tags ({alt_module:.2f} mm "
+                     "modules)")
+    fixes.append(f"a design or card size that gives the code more room (it needs "
+                 f"{needed:.1f} mm for {limit} mm modules)")
     if code.error_correction != "L":
-        fixes.append("lower error correction (card.qr_error_correction: L)")
-    fix = ", ".join(fixes[:-1]) + ", or " + fixes[-1]
+        fixes.append("a lower error-correction level (card.qr_error_correction: L)"
+                     if code.error_correction == "M" or not context.pinned else
+                     "a lower error-correction level (card.qr_error_correction: M or L, or "
+                     "leave it out and cardgen chooses)")
+    fix = "in order of what helps: " + "; ".join(
+        f"{n}) {text}" for n, text in enumerate(fixes, 1))
     return [Problem("CG401" if error else "CG402", what, "error" if error else "warning",
                     fix, path)]
