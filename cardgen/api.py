@@ -60,6 +60,9 @@ class BuildResult:
     cards: int
     sheets: int
     pages: int
+    #: what the camera check saw, in a line: the code shapes photographed in simulated phone
+    #: captures, and the weakest code's captures and margin ("" when none was photographed)
+    camera_check: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ class Session:
             pdf=whole, pdfs=pdfs, paths=built.files, manifest=_rows(built.manifest),
             manifest_csv=built.manifest, warnings=built.warnings,
             codes_verified=built.verified_codes, cards=built.cards, sheets=built.sheets,
-            pages=built.pages)
+            pages=built.pages, camera_check=built.scan.summary() if built.scan else "")
 
     def preview(self, source: CampaignSource, *, side: PreviewSide = "front",
                 variant: str | None = None, dpi: int = 200,

@@ -96,6 +96,8 @@ def _summary(result: BuildResult, output_dir: Path) -> None:
         f"{surplus} surplus; {counted(result.codes_verified, 'QR code')} verified by "
         "decoding."
     )
+    if result.camera_check:
+        click.echo(f"Camera check: {result.camera_check}.")
     files = list(result.paths)
     if len(files) <= 5:
         for path in files:

@@ -12,7 +12,8 @@ drawing and verifying in `pdf`, writing in `output`. The public face is `cardgen
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,11 +30,12 @@ from cardgen.layout.pages import (
     lay_out_sheets,
     qr_box_on_page,
 )
+from cardgen.layout.placed import FaceLayout, QrItem
 from cardgen.output import Staging, check_targets, manifest_csv, write_atomically
 from cardgen.text import measure
 
 if TYPE_CHECKING:
-    from cardgen.pdf.verify import QrExpectation
+    from cardgen.pdf.verify import QrExpectation, ScanReport
 
 #: progress(stage, done, total): stage is "check" (variants laid out), "render" (files
 #: drawn) or "verify" (QR codes decoded back); `done` counts up to `total` within a stage.
@@ -120,6 +122,8 @@ class BuildResult:
     double_sided: frozenset[str] = frozenset()
     #: sheets in all the files (packed variants share sheets: not the sum of the rows)
     sheets: int = 0
+    #: what the camera check saw (None: not verified)
+    scan: ScanReport | None = None
 
     @property
     def cards(self) -> int:
@@ -206,8 +210,27 @@ def _expectations(doc: Document) -> list[QrExpectation]:
                     continue
                 seen.add(key)
                 x, y, side = qr_box_on_page(placement, face, item)
-                wanted.append(QrExpectation(index, x, y, side, item.payload, len(item.modules)))
+                variant, face_side = placement.face_key.rsplit("-", 1)
+                wanted.append(QrExpectation(
+                    index, x, y, side, item.payload, len(item.modules),
+                    geometry=_camera_geometry(face, item),
+                    card=(placement.x, placement.y, placement.width, placement.height),
+                    label=f"the {face_side} QR code of variant {variant}",
+                    error_correction=item.error_correction))
     return wanted
+
+
+#: Module sizes within this of each other (mm) count as one geometry for the camera check,
+#: which photographs the smallest of them.
+_MODULE_STEP_MM = 0.02
+
+
+def _camera_geometry(face: FaceLayout, item: QrItem) -> Hashable:
+    """What a camera sees of a code besides its payload: its version, module size (in steps
+    of _MODULE_STEP_MM), the card's colours and the code's place on the card (to 1 mm)."""
+    module = item.side / (len(item.modules) + 8)
+    return (len(item.modules), math.floor(module / _MODULE_STEP_MM), round(item.x),
+            round(item.y), round(face.width, 1), round(face.height, 1), face.background)
 
 
 def build_campaign(path: Path | Source, options: BuildOptions | None = None,
@@ -285,6 +308,8 @@ def _render_verify_write(
     reports: list[VariantReport] = []
     total_pages = 0
     verified = 0
+    #: the camera check over every file of the build (a geometry is photographed once)
+    camera_log = verify.CameraLog()
     wanted_by_file: list[list[QrExpectation]] = []
     pdfs: list[Path | bytes] = []
     face_checks: list[faces_check.FaceCheck | None] = []
@@ -350,7 +375,8 @@ def _render_verify_write(
 
         findings = verify.verify_pdf(pdf, wanted, progress=verify_progress,
                                      page_check=faces.on_page if faces else None,
-                                     check_pages=faces.pages if faces else ())
+                                     check_pages=faces.pages if faces else (),
+                                     camera_log=camera_log)
         if faces is not None:
             faces.finish(pdf, findings)
         verified += len(wanted)
@@ -359,11 +385,12 @@ def _render_verify_write(
         documents = {name: pdf for name, pdf in outputs.items() if isinstance(pdf, bytes)}
         return BuildResult((), tuple(reports), tuple(problems.warnings), total_pages,
                            verified, documents, manifest, frozenset(double_sided),
-                           total_sheets)
+                           total_sheets, camera_log.weakest())
     outputs[f"{loaded.slug}.manifest.csv"] = manifest
     files = write_atomically(options.output_dir, outputs, protect=not options.force)
     return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
-                       verified, {}, manifest, frozenset(double_sided), total_sheets)
+                       verified, {}, manifest, frozenset(double_sided), total_sheets,
+                       camera_log.weakest())
 
 
 def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:

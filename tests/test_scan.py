@@ -1,15 +1,18 @@
-"""Will it scan? The size floor, the error correction each code gets and the UTM warning,
-as a user meets them: exit status, messages, the manifest, the decoded PDF."""
+"""Will it scan? The size floor, the error correction each code gets, the UTM warning and the
+camera check, as a user meets them: exit status, messages, the manifest, the decoded PDF."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, run_cli, write
 from pdfprobe import decode_levels
+
+from cardgen.pdf import camera
 
 HUB = "https://www.nspcc.org.uk/what-is-child-abuse/types-of-abuse/neglect/"
 
@@ -108,3 +111,28 @@ def test_utm_tags_that_push_modules_under_0_8_mm_are_a_warning_naming_param_b(
     plain = write(tmp_path, card("classic", "phone-case", HUB), "plain.yaml")
     result = run_cli("check", str(plain))
     assert result.exit_code == 0 and "0 warnings" in result.output, result.output
+
+
+def test_the_summary_reports_the_camera_check_and_the_weakest_margin(tmp_path: Path) -> None:
+    result = run_cli("build", str(EXAMPLES / "youth-group.yaml"), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0
+    line = next(x for x in result.output.splitlines() if x.startswith("Camera check:"))
+    captures = camera.CHECK_CAPTURES
+    assert re.search(rf"1 code shape photographed; the weakest \(version \d+, H, \d\.\d\d mm "
+                     rf"modules\) read in {captures} of {captures} simulated phone captures and "
+                     r"has a \d+% margin: it still reads with the card \d+ px across instead of "
+                     r"500", line), line
+
+
+def test_a_code_that_fails_the_camera_check_stops_the_build_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A phone held far away: the card 120 px across. No code on a card reads there.
+    monkeypatch.setattr(camera, "TYPICAL", dataclasses.replace(camera.TYPICAL, card_px=120.0))
+    out = tmp_path / "out"
+    result = run_cli("build", str(EXAMPLES / "youth-group.yaml"), "-o", str(out))
+    assert result.exit_code == 1
+    assert "error CG620" in result.output
+    assert "the front QR code of variant chain-for-change" in result.output
+    assert "simulated phone captures" in result.output
+    assert "`tracking: {param: b}`" in result.output
+    assert not out.exists()

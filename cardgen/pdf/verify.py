@@ -17,14 +17,24 @@ expected box is cropped with a small margin and decoded on its own, so a neighbo
 card's code cannot stand in for a missing one. Comparison is on the decoded bytes, not on
 text the decoder may have transcoded. Inverted (light on dark) codes are not accepted:
 cards promise dark on light.
+
+A clean decode is not a scan (RESEARCH.md "Verifying"): codes with 0.5 mm modules read
+back here and in 0 % of simulated phone captures. So each distinct code geometry (an
+expectation's `geometry`: version, module size, colours, place on the card) is also
+photographed by `camera`: the printed card around one of its codes, CHECK_CAPTURES seeded
+captures at the typical condition (tilt, blur, ink spread, uneven light, noise, JPEG), every
+one of which must decode to the payload, else ScanError (CG620). Codes sharing a geometry
+look the same to a camera, so a batch of a thousand tracked links is photographed once: the
+code with the smallest modules of each geometry stands for it. The codes with the smallest
+modules also get a margin: how much smaller a picture they still read in (`ScanReport`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,7 +44,8 @@ from PIL import Image
 
 from cardgen import workers as forked
 from cardgen.errors import VerificationError
-from cardgen.qr.encode import QUIET_ZONE
+from cardgen.pdf import camera
+from cardgen.qr.encode import BYTE_CAPACITY, QUIET_ZONE, WARN_MODULE_MM
 
 MM_PER_INCH = 25.4
 #: Slack around an expected box, in mm: room for anti-aliased edges and rounding.
@@ -61,6 +72,22 @@ class QrExpectation:
     #: The symbol's width in modules, quiet zone excluded (21 for version 1); 0: not known,
     #: bounded from the payload's length.
     modules: int = 0
+    #: Codes with the same key look alike to a camera (version, module size, colours, place
+    #: on the card): one of them is photographed for all. None: decoded only, not
+    #: photographed.
+    geometry: Hashable | None = None
+    #: The card around the code on the page (x, y, width, height in mm, after rotation):
+    #: what a photograph of it shows besides the code. None: the code and 4 mm around it.
+    card: tuple[float, float, float, float] | None = None
+    #: What the code is, for messages ("the front of variant oakfield-primary").
+    label: str = ""
+    #: Its error-correction level, for messages ("" when not known).
+    error_correction: str = ""
+
+    @property
+    def module_mm(self) -> float:
+        """Printed module size (for a code of unknown width, a lower bound)."""
+        return self.side / ((self.modules or max_modules(self.payload)) + 2 * QUIET_ZONE)
 
 
 #: Pixels a module for the first look at a code: 1.5 times FLOOR_PX_PER_MODULE, the lowest
@@ -73,9 +100,7 @@ FLOOR_PX_PER_MODULE = 2.0
 
 # Most ASCII characters a QR code of each version (1-40) holds at error correction H in
 # byte mode: an upper bound on a payload's version whatever its level and segments.
-_MAX_BYTES_AT_H = (7, 14, 24, 34, 44, 58, 64, 84, 98, 119, 137, 155, 177, 194, 220, 250,
-                   280, 310, 338, 382, 403, 439, 461, 511, 535, 593, 625, 658, 698, 742,
-                   790, 842, 898, 958, 983, 1051, 1093, 1139, 1219, 1273)
+_MAX_BYTES_AT_H = BYTE_CAPACITY["H"]
 
 
 def max_modules(payload: str) -> int:
@@ -291,17 +316,155 @@ def _workers() -> int:
     return min(forked.cores(), 4)
 
 
+class ScanError(VerificationError):
+    """A code decodes from a clean render but not from every simulated phone capture."""
+
+    code = "CG620"
+
+
+#: Card around a code that its photograph shows, mm on every side (within the card).
+CAMERA_MARGIN_MM = 4.0
+#: How many of the photographed codes (those with the smallest modules) get a margin.
+MARGIN_CODES = 1
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """What the camera check saw: how many distinct code geometries were photographed, and
+    the weakest of those whose margin was measured, with its verdict."""
+
+    geometries: int = 0
+    weakest: QrExpectation | None = None
+    verdict: camera.CameraVerdict | None = None
+
+    def weakness(self) -> tuple[float, float]:
+        """Orders reports: the bigger the picture the weakest code needs, the weaker; then
+        the smaller its modules."""
+        if self.weakest is None or self.verdict is None:
+            return (0.0, 0.0)
+        return (self.verdict.smallest_px or 0.0, -self.weakest.module_mm)
+
+    def summary(self) -> str:
+        """One line for the build's summary ("" when nothing was photographed)."""
+        if self.weakest is None or self.verdict is None:
+            return ""
+        want, verdict = self.weakest, self.verdict
+        level = f", {want.error_correction}" if want.error_correction else ""
+        version = f"version {(want.modules - 17) // 4}{level}, " if want.modules else ""
+        typical = camera.TYPICAL.card_px
+        if verdict.smallest_px is not None and verdict.smallest_px < typical:
+            margin = (f"has a {verdict.margin:.0%} margin: it still reads with the card "
+                      f"{verdict.smallest_px:.0f} px across instead of {typical:.0f}")
+        else:
+            margin = "has no margin: with the card any smaller in the picture it fails"
+        shapes = f"{self.geometries} code shape{'s' if self.geometries != 1 else ''}"
+        return (f"{shapes} photographed; the weakest ({version}{want.module_mm:.2f} mm "
+                f"modules) read in {verdict.decoded} of {verdict.captures} simulated phone "
+                f"captures and {margin}")
+
+
+def _photographed(page: pdfium.PdfPage, want: QrExpectation, margin: bool
+                  ) -> camera.CameraVerdict:
+    """`want`'s code and the card around it, rendered as printed and put through the
+    camera check."""
+    pad = CAMERA_MARGIN_MM
+    left, top = want.x - pad, want.y - pad
+    right, bottom = want.x + want.side + pad, want.y + want.side + pad
+    if want.card is not None:
+        cx, cy, cw, ch = want.card
+        left, top = max(left, cx), max(top, cy)
+        right, bottom = min(right, cx + cw), min(bottom, cy + ch)
+    dpi = round(camera.PRINT_PX_PER_MM * MM_PER_INCH)
+    pixels, off_x, off_y = _render_page(page, dpi, (left, top, right, bottom))
+    px = dpi / MM_PER_INCH
+    box = ((want.x - off_x) * px, (want.y - off_y) * px, want.side * px)
+    expected = want.payload.encode("ascii", errors="backslashreplace")
+
+    def decodes(picture: Image.Image) -> bool:
+        return any(bytes(b.bytes) == expected for b in zxingcpp.read_barcodes(
+            picture, formats=_FULL_SIZE_QR, try_invert=False))
+
+    return camera.camera_check(pixels, box, decodes, margin=margin,
+                               close=want.module_mm < WARN_MODULE_MM)
+
+
+def _camera_checks(pdf: bytes | Path, expectations: Sequence[QrExpectation],
+                   photographed: set[Hashable]) -> ScanReport:
+    """The camera check of one code of each geometry not in `photographed` (which gets
+    them); raises ScanError naming every code that failed. The codes with the smallest
+    modules get a margin."""
+    groups: dict[Hashable, list[QrExpectation]] = defaultdict(list)
+    for want in expectations:
+        if want.geometry is not None and want.geometry not in photographed:
+            groups[want.geometry].append(want)
+    photographed.update(groups)
+    if not groups:
+        return ScanReport()
+    # The smallest modules of each geometry stand for it; smallest first.
+    chosen = sorted((min(group, key=lambda w: w.module_mm) for group in groups.values()),
+                    key=lambda w: (w.module_mm, w.page_index, w.y, w.x))
+    verdicts: list[tuple[QrExpectation, camera.CameraVerdict]] = []
+    document = _open(pdf)
+    try:
+        for number, want in enumerate(chosen):
+            page = document[want.page_index]
+            try:
+                verdicts.append((want, _photographed(page, want, number < MARGIN_CODES)))
+            finally:
+                page.close()
+    finally:
+        document.close()
+    failed = [(w, v) for w, v in verdicts if not v.passed]
+    if failed:
+        raise _scan_error(failed)
+    measured = [ScanReport(len(groups), w, v) for w, v in verdicts
+                if v.smallest_px is not None]
+    return max(measured, key=ScanReport.weakness)
+
+
+def _scan_error(failed: Sequence[tuple[QrExpectation, camera.CameraVerdict]]) -> ScanError:
+    typical = camera.TYPICAL
+    condition = (f"{typical.tilt_deg:.0f}° tilt, {typical.blur_mm} mm blur, ink spread "
+                 f"+{typical.ink_spread_mm} mm, {typical.gradient:.0%} light gradient, noise, "
+                 f"JPEG {typical.jpeg_quality}, the card {typical.card_px:.0f} px across")
+    described = []
+    for want, verdict in failed:
+        version = (want.modules - 17) // 4 if want.modules else 0
+        what = want.label or f"the QR code on page {want.page_index + 1}"
+        level = f" at error correction {want.error_correction}" if want.error_correction else ""
+        described.append(
+            f"{what} (page {want.page_index + 1}, x={want.x:.1f} mm, y={want.y:.1f} mm; "
+            + (f"version {version}{level}, " if version else "")
+            + f"{want.module_mm:.2f} mm modules) read in only {verdict.decoded} of the first "
+            f"{verdict.tried} of {verdict.captures} captures, where it may miss "
+            f"{verdict.misses}")
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return ScanError(
+        "a QR code that decodes from a clean render fails in simulated phone captures of "
+        f"the printed card ({condition}){more}: " + "; ".join(described),
+        fix="do not print this PDF; give the code bigger modules. In order of what helps: a "
+        "shorter link; `tracking: {param: b}` instead of UTM tags; a design or card size with "
+        "a bigger code; a lower card.qr_error_correction. Print dark on light paper.")
+
+
 def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi: int = 300,
                progress: Callable[[int, int], None] | None = None,
                parallel: bool | None = None, page_check: PageCheck | None = None,
-               check_pages: Iterable[int] = ()) -> list[str]:
-    """Checks that every expected QR code decodes to exactly its payload.
+               check_pages: Iterable[int] = (),
+               camera_log: CameraLog | None = None) -> list[str]:
+    """Checks that every expected QR code decodes to exactly its payload, and (with
+    `camera_log`) that one code of each geometry reads in simulated phone captures.
 
     Only pages with expectations are rendered, and of those only the area around the codes;
     progress(done, total) follows each page (each batch of pages when run in parallel).
     Long jobs are shared among forked worker processes, one per core (`parallel` None:
     when there are cores and pages enough). Raises VerificationError naming every failing
     code's page, position, expected and decoded text.
+
+    With `camera_log`, the camera check (see the module's docstring) photographs each
+    geometry it has not seen in this build, while the workers decode pages; raises ScanError
+    (CG620) naming every code that failed it, once the clean decode has passed, and adds
+    its report to the log.
 
     `page_check`, when given, also runs on each page of `check_pages` (and on each page with
     codes) while it is loaded; what it finds is returned, in page order, for the caller to
@@ -319,6 +482,7 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
     if parallel is None:
         parallel = workers > 1 and len(pages) >= PARALLEL_MIN_PAGES and forked.available()
     failures: list[str] = []
+    scan: ScanReport | ScanError | None = None
     if not parallel:
         document = _open(pdf)
         try:
@@ -344,6 +508,10 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
                 done += checked
                 if progress:
                     progress(done, total)
+                if scan is None:
+                    # The first result in, the workers hold the next pages: the camera
+                    # check runs here meanwhile.
+                    scan = _scanned(pdf, expectations, camera_log)
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise VerificationError(
@@ -353,7 +521,43 @@ def verify_pdf(pdf: bytes | Path, expectations: Sequence[QrExpectation], *, dpi:
             "use lower error correction; if that does not help, report it as a cardgen bug "
             "with the input file",
         )
+    if scan is None:
+        scan = _scanned(pdf, expectations, camera_log)
+    if isinstance(scan, ScanError):
+        raise scan
+    if camera_log is not None:
+        camera_log.reports.append(scan)
     return findings
+
+
+def _scanned(pdf: bytes | Path, expectations: Sequence[QrExpectation],
+             camera_log: CameraLog | None) -> ScanReport | ScanError:
+    """The camera check's report, or its error (raised once the clean decode has had its
+    say: a code that does not even decode cleanly is the bigger news)."""
+    if camera_log is None:
+        return ScanReport()
+    try:
+        return _camera_checks(pdf, expectations, camera_log.photographed)
+    except ScanError as exc:
+        return exc
+
+
+@dataclass
+class CameraLog:
+    """The camera check over one build's PDFs: the geometries photographed (each once in a
+    build) and each PDF's report."""
+
+    photographed: set[Hashable] = field(default_factory=set)
+    reports: list[ScanReport] = field(default_factory=list)
+
+    def weakest(self) -> ScanReport:
+        """The reports as one: every geometry counted, the weakest code kept."""
+        measured = [r for r in self.reports if r.weakest is not None and r.verdict is not None]
+        geometries = sum(r.geometries for r in self.reports)
+        if not measured:
+            return ScanReport(geometries)
+        weakest = max(measured, key=ScanReport.weakness)
+        return ScanReport(geometries, weakest.weakest, weakest.verdict)
 
 
 def decode_all(pdf: bytes | Path, *, dpi: int = 300) -> list[list[str]]:
