@@ -243,11 +243,33 @@ def test_byte_capacity_is_what_the_encoder_holds(level: str) -> None:
 def brute_force_level(payload: str, side: float) -> str:
     """The rule, read plainly: every level encoded, the strongest at 0.8 mm, else M, else L."""
     def module(level: str) -> float:
-        return side / (modules_at(payload, level) + 8)
+        return side / (encode(payload, level).size + 8)
     for level in ("H", "Q", "M"):
         if module(level) >= 0.8 - 1e-9:
             return level
     return "M" if module("M") >= 0.6 - 1e-9 else "L"
+
+
+def twin(payload: str, shift: int) -> str:
+    """Another payload whose every character is of the same QR class (digit, alphanumeric,
+    byte) as `payload`'s."""
+    groups = ("0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:",
+              "abcdefghijklmnopqrstuvwxyz!#&'(),;<=>?@[]^_`{|}~")
+    out = []
+    for ch in payload:
+        group = next((g for g in groups if ch in g), None)
+        out.append(ch if group is None else group[(group.index(ch) + shift) % len(group)])
+    return "".join(out)
+
+
+@settings(max_examples=100, deadline=None)
+@given(payload=st.text(alphabet="abcxyz0123456789:/.?=&-_ABCXYZ $", min_size=1, max_size=300),
+       shift=st.integers(1, 30), level=st.sampled_from(ERROR_CORRECTION_LEVELS))
+def test_a_payload_of_the_same_character_classes_has_the_same_width(
+        payload: str, shift: int, level: str) -> None:
+    other = twin(payload, shift)
+    assert modules_at(payload, level) == encode(payload, level).size
+    assert modules_at(other, level) == encode(other, level).size
 
 
 @settings(max_examples=150, deadline=None)

@@ -288,20 +288,27 @@ def min_side_mm(code: QrCode, min_module_mm: float = MIN_MODULE_MM) -> float:
 def modules_at(payload: str, error_correction: str) -> int:
     """The width in modules (quiet zone excluded) of `payload`'s code at `error_correction`:
     the version, without choosing a mask or keeping the symbol. Raises ValueError as
-    `encode` does."""
-    key = (payload, error_correction)
-    known = _CACHE.get(key)
+    `encode` does. How long the encoded data is depends only on which characters are
+    digits, which others the alphanumeric mode holds, and which need bytes: payloads alike
+    in that (a batch's links, one code apart) are encoded once between them."""
+    known = _CACHE.get((payload, error_correction))
     if known is not None:
         return known.size
+    _check_payload(payload, error_correction)
+    key = (payload.translate(_CHARACTER_CLASS), error_correction)
     width = _WIDTHS.get(key)
     if width is None:
         if len(_WIDTHS) >= _CACHE_SIZE:
             _WIDTHS.clear()
-        _check_payload(payload, error_correction)
         width = _WIDTHS[key] = _symbol(payload, error_correction, 0)[0]
     return width
 
 
+#: Each ASCII character as its class in QR encoding: 0 a digit (numeric mode), A another
+#: character the alphanumeric mode holds, a any other (byte mode).
+_CHARACTER_CLASS = str.maketrans(
+    {chr(c): "0" if chr(c).isdigit() else
+     "A" if chr(c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:" else "a" for c in range(128)})
 _WIDTHS: dict[tuple[str, str], int] = {}
 
 
