@@ -38,7 +38,7 @@ Drawn = tuple[float, float, float, str, int, bool]
 
 def make_pdf(pages: list[list[Drawn]],
              covers: list[tuple[float, float, float, float]] | None = None) -> bytes:
-    """A4 pages with QR codes drawn as render.py does: one non-zero path of horizontal runs.
+    """A4 pages with QR codes drawn as cardgen.pdf.draw does: one non-zero path of horizontal runs.
     Stands in for cardgen.pdf.draw, which tests of this module must not depend on. `covers`:
     white rectangles (x, y, width, height in mm) painted over the first page's codes."""
     out = io.BytesIO()

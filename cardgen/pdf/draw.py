@@ -8,7 +8,7 @@ face holds only its own lead and code. A QR code is one vector path of module re
 written as literal content-stream operators under one transform and filled with the non-zero
 rule (separate fills, or even-odd fill, show hairline seams in some renderers), in 100 %
 black. reportlab makes the base PDF (font subsets, pictures, sheet marks, information) and
-formats text; faces and pages are written after it by `pdfupdate`. Output is deterministic
+formats text; faces and pages are written after it by `incremental`. Output is deterministic
 (`invariant=1`).
 """
 

@@ -3,7 +3,7 @@
 
 reportlab keeps every object in memory until it saves and formats each through its generic
 object model, so a 1,000-variant run spent a third of its drawing time there and a
-10,000-card run held all its pages at once. Instead, render.py lets reportlab write what it
+10,000-card run held all its pages at once. Instead, draw.py lets reportlab write what it
 is good at -- the embedded font subsets, pictures, the document information -- into a small
 base PDF, and this module writes the card faces (Form XObjects) and the pages after the
 base's bytes, one at a time, as soon as each is made, then a new page tree and catalog and a
