@@ -168,3 +168,17 @@ def test_a_face_with_nothing_in_common_is_drawn_whole() -> None:
     shared, contents, placing = render._share_chunks(
         {"a": [_chunk("X", True), _chunk("Y")], "b": [_chunk("Z", True)]})
     assert shared == {} and placing == {} and contents == {"a": ["X", "Y"], "b": ["Z"]}
+
+
+@pytest.mark.parametrize(("line", "read"), [
+    # Only left-to-right runs, or as many as right-to-left ones: pdfium keeps the order.
+    ("Call free", "Call free"),
+    ("NSPCC اب", "NSPCC اب"),
+    # More right-to-left runs: pdfium reverses the order of the runs, never a run itself.
+    ("اتصل مجانًا.", ".اً" + "مجان" + " اتصل"),
+    ("اتصل بالرقم 999.", "999. بالرقم اتصل"),
+    ("کیا آپ، NSPCC سے", "سے NSPCC ،آپ کیا"),
+])
+def test_pdfium_order_is_what_pdfium_reverses_back_to_the_line(line: str, read: str) -> None:
+    assert render.pdfium_order(line) == read
+    assert render.pdfium_order(read) == line

@@ -15,7 +15,9 @@ formats text; faces and pages are written after it by `incremental`. Output is d
 from __future__ import annotations
 
 import io
+import itertools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -135,20 +137,107 @@ def _actual_text(text: str) -> str:
     return "<FEFF" + data.hex().upper() + ">"
 
 
+#: The marked-content tag of the text pdfium copies. poppler reads ActualText only from
+#: `/Span` and pdfium from the innermost marked content that has it, so the two readers,
+#: which put right-to-left text back in order by different rules, each get their own.
+_PDFIUM_TAG = "/CardgenCopy"
+#: ActualText of glyphs whose text a word's lead glyph already gave pdfium: a character
+#: pdfium counts as unprintable makes it skip them, in whatever order it meets them.
+_PDFIUM_SKIP = _actual_text("\u0001")
+
+
+def _pdfium_class(char: str) -> str:
+    """The direction class pdfium's text reader gives a character: left-to-right (L),
+    right-to-left (R), weak (W: digits, marks, separators) or neutral (N)."""
+    kind = unicodedata.bidirectional(char)
+    if kind == "L":
+        return "L"
+    if kind in ("R", "AL"):
+        return "R"
+    if kind in ("AN", "EN", "NSM", "CS", "ES", "ET", "BN"):
+        return "W"
+    return "N"
+
+
+def pdfium_order(text: str) -> str:
+    """`text` (one line, logical order) as pdfium must read it from the page to copy it in
+    logical order. pdfium cuts a line into runs of one direction class and, when it has more
+    right-to-left runs than left-to-right ones, puts the runs in the reverse order, keeping
+    each run's characters as they are. Reversing the runs twice gives the line back."""
+    runs = [''.join(g) for _, g in itertools.groupby(text, key=_pdfium_class)]
+    classes = Counter(_pdfium_class(run[0]) for run in runs)
+    return "".join(reversed(runs)) if classes["R"] > classes["L"] else text
+
+
+def _copy_text(text: str) -> str:
+    """A line as copying should give it: direction controls dropped, NO-BREAK SPACEs and
+    runs of spaces as one space."""
+    text = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+_Word = list[tuple[str, int, float, float, str]]
+
+
+def _pdfium_word_texts(text: str, words: Sequence[_Word]) -> list[str]:
+    """What each word (left to right) gives pdfium: the line in pdfium's reading order
+    (`pdfium_order`), one piece per word in the order pdfium meets them, each with the
+    space after it (pdfium sees no gap after a narrow word). A line that also has
+    left-to-right letters goes whole with its first word: pdfium reads a left-to-right
+    piece after a right-to-left word by rules of its own."""
+    line = _copy_text(text)
+    pieces = pdfium_order(line).split(" ")
+    if len(pieces) != len(words) or any(_pdfium_class(c) == "L" for c in line):
+        return [pdfium_order(line)] + [""] * (len(words) - 1)
+    return [piece + " " for piece in pieces[:-1]] + pieces[-1:]
+
+
+def _lead_glyph(word: _Word) -> int:
+    """The glyph of a word that carries its copied text for pdfium: a right-to-left letter
+    if the word has one, else a left-to-right letter or digit, else any glyph that stands
+    for text; the leftmost such, on the baseline if one is (pdfium starts a new line at a
+    glyph raised or lowered by more than a fraction of its width)."""
+    def rank(glyph: tuple[str, int, float, float, str]) -> int:
+        kind = unicodedata.bidirectional(glyph[4][:1]) if glyph[4] else ""
+        return 0 if kind in ("R", "AL") else 1 if kind in ("L", "EN", "AN") else 2
+
+    best = min(rank(g) for g in word)
+    carriers = [i for i, g in enumerate(word) if rank(g) == best]
+    level = [i for i in carriers if abs(word[i][3]) < 0.05] or carriers
+    return min(level, key=lambda i: word[i][2])
+
+
+def _reading_right_to_left(lead: str, before: bool) -> bool:
+    """Whether pdfium reverses what a word's lead glyph (standing for `lead`) carries: it
+    does after a right-to-left letter, and keeps doing so across punctuation until a
+    left-to-right letter or a digit; `before` is the answer for the word before."""
+    kind = unicodedata.bidirectional(lead[:1]) if lead else ""
+    if kind in ("R", "AL"):
+        return True
+    if kind in ("L", "EN", "AN"):
+        return False
+    return before
+
+
 def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: float,
                  y: float) -> None:
-    """A shaped line, glyph by glyph, in visual order. What copying it gives: each word
-    (glyphs between spaces) is a span whose ActualText is its characters in visual order,
-    left to right as they print -- a right-to-left word reversed, as its glyphs' own
-    ToUnicode entries say. Readers then turn right-to-left text into logical order
-    themselves: poppler spreads a span's ActualText over its glyphs and reads it like
-    printed characters, and pdfium reverses right-to-left words. (ActualText in logical
-    order, one span a line, came out reversed in both; per-cluster spans break a line
-    into pieces in pdfium; so do spans split at marks or punctuation, and poppler then
-    spaces them apart.)"""
+    """A shaped line, glyph by glyph, in visual order. What copying it gives:
+
+    Each word (glyphs between spaces) is a `/Span` whose ActualText is its characters in
+    visual order, left to right as they print -- a right-to-left word reversed, as its
+    glyphs' own ToUnicode entries say; poppler spreads it over the glyphs and puts
+    right-to-left text in logical order itself. (ActualText in logical order came out
+    reversed; per-cluster spans make poppler space the pieces apart.)
+
+    pdfium orders a line by its own, simpler rule (`pdfium_order`), and meets the glyphs in
+    the order of their origins, so a mark or a Nastaliq letter reaching into the next word
+    would split or repeat a word. For a line with right-to-left text each word's lead glyph
+    (`_lead_glyph`) therefore carries, in an inner `_PDFIUM_TAG`, the word's piece of the
+    line in pdfium's order -- reversed when that glyph is right-to-left, as pdfium reverses
+    what such a glyph carries -- and the word's other glyphs carry a text pdfium skips."""
     width = item.shaped_width_pt
     left = {"left": x, "center": x - width / 2, "right": x - width}[item.align]
-    words: list[list[tuple[str, int, float, float, str]]] = [[]]
+    words: list[_Word] = [[]]
     for run in runs:
         name = register_font(run.font)
         texts = run.texts or ("",) * len(run.gids)
@@ -157,20 +246,41 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
                 words.append([])  # the space glyph itself draws nothing
             else:
                 words[-1].append((name, gid, gx, gy, stands_for))
+    words = [word for word in words if word]
+    pdfium_texts: list[str] | None = None
+    if any(_pdfium_class(c) == "R" for c in item.text):
+        pdfium_texts = _pdfium_word_texts(item.text, words)
     text = canvas.beginText()
     font = ""
-    for word in words:
-        if not word:
-            continue
+
+    def draw(glyph: tuple[str, int, float, float, str]) -> None:
+        nonlocal font
+        name, gid, gx, gy, stands_for = glyph
+        if name != font:
+            text.setFont(name, item.size_pt)
+            font = name
+        text.setTextOrigin(left + gx, y + gy)
+        text.textOut(chr(_glyph_code(name, gid, stands_for)))
+
+    reversing = False
+    for index, word in enumerate(words):
         # Marked content may nest inside a text object: the line stays one BT ... ET.
         text._code.append(
             f"/Span <</ActualText {_actual_text(''.join(g[4] for g in word))}>> BDC")
-        for name, gid, gx, gy, stands_for in word:
-            if name != font:
-                text.setFont(name, item.size_pt)
-                font = name
-            text.setTextOrigin(left + gx, y + gy)
-            text.textOut(chr(_glyph_code(name, gid, stands_for)))
+        if pdfium_texts is None:
+            for glyph in word:
+                draw(glyph)
+        else:
+            lead = _lead_glyph(word)
+            piece = pdfium_texts[index]
+            reversing = _reading_right_to_left(word[lead][4], reversing)
+            if reversing:
+                piece = piece[::-1]
+            for i, glyph in enumerate(word):
+                carried = _actual_text(piece) if i == lead and piece else _PDFIUM_SKIP
+                text._code.append(f"{_PDFIUM_TAG} <</ActualText {carried}>> BDC")
+                draw(glyph)
+                text._code.append("EMC")
         text._code.append("EMC")
     canvas.drawText(text)
 
