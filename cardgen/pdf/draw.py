@@ -297,7 +297,7 @@ def _draw_circle(canvas: Canvas, painter: _Painter, item: CircleItem, card_h_pt:
 
 class _CmykReader(ImageReader):  # type: ignore[misc]  # reportlab has no type hints
     """A picture's converted CMYK pixels, with its alpha as the soft mask: reportlab takes a
-    mask only from RGBA or LA pixels, and would flatten CMYK with alpha to RGB."""
+    soft mask only from RGBA or LA pixels, and Pillow has no CMYK mode with alpha."""
 
     def __init__(self, picture: CmykPicture) -> None:
         super().__init__(picture.pixels)
