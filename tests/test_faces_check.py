@@ -27,8 +27,9 @@ from cardgen.text.measure import load_font_family
 FONT = load_font_family("Atkinson Hyperlegible", Path(".")).regular
 
 
-def _logo_card(folder: Path, copies: int = 10, back: str = "") -> Path:
-    Image.new("RGB", (200, 80), (0, 160, 0)).save(folder / "logo.png")
+def _logo_card(folder: Path, copies: int = 10, back: str = "", colour: str = "rgb",
+               logo: Image.Image | None = None) -> Path:
+    (logo or Image.new("RGB", (200, 80), (0, 160, 0))).save(folder / "logo.png")
     source = folder / "card.yaml"
     source.write_text(f"""\
 campaign: Logo check
@@ -42,6 +43,7 @@ front:
   web: {{name: Childline, url: "https://www.childline.org.uk/"}}
 print:
   copies: {copies}
+  colour: {colour}
 """, encoding="utf-8")
     return source
 
@@ -59,11 +61,12 @@ def _drop_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(draw, "_base_document", without_pictures)
 
 
+@pytest.mark.parametrize("colour", ["rgb", "cmyk"])
 def test_a_build_naming_a_missing_picture_fails_with_cg931_and_writes_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colour: str) -> None:
     _drop_pictures(monkeypatch)
     out = tmp_path / "out"
-    result = run_cli("build", str(_logo_card(tmp_path)), "-o", str(out))
+    result = run_cli("build", str(_logo_card(tmp_path, colour=colour)), "-o", str(out))
     assert result.exit_code == 1
     assert "error CG931" in result.output
     assert re.search(r"form /FormXob\.Flogo_check_front: /XObject /FormXob\.[0-9a-f]{32} is "
@@ -83,16 +86,19 @@ def _faces_of(source: Path) -> tuple[list[PagePlan], dict[str, FaceLayout]]:
     return [page], {key: face}
 
 
+@pytest.mark.parametrize("colour", ["rgb", "cmyk"])
 def test_the_face_check_sees_a_logo_that_does_not_print(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colour: draw.ColourMode) -> None:
     pages, faces = _faces_of(_logo_card(tmp_path))
-    good = draw.render_document(pages, faces, title="t", furniture_font=FONT)
-    faces_check.check_faces(good, pages, faces, furniture_font=FONT, colour_mode="rgb")
+    good = draw.render_document(pages, faces, title="t", furniture_font=FONT,
+                                colour_mode=colour)
+    faces_check.check_faces(good, pages, faces, furniture_font=FONT, colour_mode=colour)
     _drop_pictures(monkeypatch)
-    broken = draw.render_document(pages, faces, title="t", furniture_font=FONT)
+    broken = draw.render_document(pages, faces, title="t", furniture_font=FONT,
+                                  colour_mode=colour)
     monkeypatch.undo()  # the face alone is drawn by the real writer
     with pytest.raises(VerificationError) as raised:
-        faces_check.check_faces(broken, pages, faces, furniture_font=FONT, colour_mode="rgb")
+        faces_check.check_faces(broken, pages, faces, furniture_font=FONT, colour_mode=colour)
     assert raised.value.code == "CG930"
     message = str(raised.value)
     assert "the front of variant 'logo-check' (page 1)" in message
@@ -100,6 +106,27 @@ def test_the_face_check_sees_a_logo_that_does_not_print(
     left, right = (float(v) for v in re.findall(
         r"between ([\d.]+) and ([\d.]+) mm from the card's left", message)[0])
     assert right > 40 and left > 20
+
+
+def test_the_face_check_sees_a_cmyk_logo_whose_transparency_is_lost(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Most programs store transparent pixels as transparent black: a CMYK picture written
+    # without its soft mask prints a black box round the logo.
+    logo = Image.new("RGBA", (200, 80), (0, 160, 0, 255))
+    logo.paste((0, 0, 0, 0), (0, 0, 200, 20))
+    pages, faces = _faces_of(_logo_card(tmp_path, logo=logo))
+    good = draw.render_document(pages, faces, title="t", furniture_font=FONT,
+                                colour_mode="cmyk")
+    faces_check.check_faces(good, pages, faces, furniture_font=FONT, colour_mode="cmyk")
+    monkeypatch.setattr(draw._CmykReader, "getRGBData",
+                        lambda reader: draw.ImageReader.getRGBData(reader))
+    broken = draw.render_document(pages, faces, title="t", furniture_font=FONT,
+                                  colour_mode="cmyk")
+    monkeypatch.undo()
+    with pytest.raises(VerificationError) as raised:
+        faces_check.check_faces(broken, pages, faces, furniture_font=FONT, colour_mode="cmyk")
+    assert raised.value.code == "CG930"
+    assert "the front of variant 'logo-check' (page 1)" in str(raised.value)
 
 
 def test_a_build_whose_faces_are_placed_unturned_fails_with_cg930(

@@ -51,6 +51,7 @@ from cardgen.layout.placed import (
     TextItem,
     cover_box,
 )
+from cardgen.pdf.cmyk import CmykPicture, print_picture
 from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate, fmt
 from cardgen.qr.encode import rectangle_path
 
@@ -286,11 +287,25 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
 
 
 class _Painter:
-    """Sets fill and stroke colours in RGB or CMYK (text and QR black as K only)."""
+    """Sets fill and stroke colours in RGB or CMYK (text and QR black as K only), and reads
+    pictures in the same colour mode."""
 
     def __init__(self, canvas: Canvas, mode: ColourMode) -> None:
         self.canvas = canvas
         self.mode = mode
+        self._pictures: dict[Path, ImageReader] = {}
+
+    def picture(self, path: Path) -> ImageReader:
+        """The picture at `path` as the document embeds it: the file as it is in RGB; in
+        CMYK, converted to CMYK (`cmyk.print_picture`), once a document however many faces
+        draw it. reportlab names a picture by a digest of its pixels and mask, so each
+        distinct picture is embedded once either way."""
+        if self.mode != "cmyk":
+            return ImageReader(str(path))
+        reader = self._pictures.get(path)
+        if reader is None:
+            reader = self._pictures[path] = _cmyk_reader(path)
+        return reader
 
     def fill(self, colour: Colour) -> None:
         if self.mode == "cmyk":
@@ -372,10 +387,10 @@ def _draw_item(canvas: Canvas, painter: _Painter, item: Item, face: FaceLayout, 
     elif isinstance(item, CircleItem):
         _draw_circle(canvas, painter, item, h)
     elif isinstance(item, ImageItem) and item.cover:
-        _draw_cover_image(canvas, item, face, b)
+        _draw_cover_image(canvas, painter.picture(item.path), item, face, b)
     elif isinstance(item, ImageItem):
         canvas.drawImage(
-            ImageReader(str(item.path)),
+            painter.picture(item.path),
             mm_to_pt(item.x), h - mm_to_pt(item.y + item.height),
             mm_to_pt(item.width), mm_to_pt(item.height),
             preserveAspectRatio=True, anchor="c", mask="auto",
@@ -390,10 +405,35 @@ def _draw_circle(canvas: Canvas, painter: _Painter, item: CircleItem, card_h_pt:
                   stroke=1, fill=0)
 
 
-def _draw_cover_image(canvas: Canvas, item: ImageItem, face: FaceLayout, b: float) -> None:
+class _CmykReader(ImageReader):  # type: ignore[misc]  # reportlab has no type hints
+    """A picture's converted CMYK pixels, with its alpha as the soft mask: reportlab takes a
+    soft mask only from RGBA or LA pixels, and Pillow has no CMYK mode with alpha."""
+
+    def __init__(self, picture: CmykPicture) -> None:
+        super().__init__(picture.pixels)
+        self._alpha = picture.alpha
+
+    def getRGBData(self) -> bytes:
+        data: bytes = super().getRGBData()
+        self._dataA = ImageReader(self._alpha) if self._alpha is not None else None
+        return data
+
+
+def _cmyk_reader(path: Path) -> ImageReader:
+    """A reader that makes reportlab embed the picture at `path` in CMYK (or grey)."""
+    picture = print_picture(path)
+    if isinstance(picture, Path):
+        return ImageReader(str(picture))
+    if picture.jpeg is not None:
+        # A JPEG reader hands reportlab the encoded bytes, which it embeds as they are.
+        return ImageReader(io.BytesIO(picture.jpeg))
+    return _CmykReader(picture)
+
+
+def _draw_cover_image(canvas: Canvas, reader: ImageReader, item: ImageItem, face: FaceLayout,
+                      b: float) -> None:
     """A background picture: scaled to cover its box (`cover_box`, the same geometry the
     layout's contrast check samples), clipped to the card and its bleed."""
-    reader = ImageReader(str(item.path))
     x, y, w, h = cover_box(item, *reader.getSize())
     card_h = mm_to_pt(face.height)
     canvas.saveState()
