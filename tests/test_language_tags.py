@@ -284,6 +284,14 @@ def test_any_tag_langcodes_calls_valid_is_accepted_in_canonical_form(tag: str) -
     assert canonical == langcodes.standardize_tag(tag)
 
 
+@pytest.mark.parametrize("text", ["\x0000\x80", "ur\x00du", "english\n"])
+def test_control_characters_are_refused_not_a_crash(text: str) -> None:
+    """Regression: a NUL reached language-data's name lookup, which raised SystemError."""
+    with pytest.raises(LanguageTagProblem) as caught:
+        canonical_language(text)
+    assert caught.value.code in {"CG180", "CG181"}
+
+
 @given(st.text(max_size=24))
 def test_any_other_string_is_refused_with_its_code_never_a_traceback(text: str) -> None:
     try:

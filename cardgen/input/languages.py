@@ -4,10 +4,11 @@ at the edge and put in canonical form.
 A tag must be BCP 47 (RFC 5646) syntax, in the `langtag` form: a language code, then
 optionally an extended language, a script, a region, variants, extensions and a private-use
 part, joined by '-' (`en`, `ur-PK`, `pa-Arab`, `de-CH-1996`). Its language code must be
-registered in the IANA language subtag registry (ISO 639, the shortest code: `ar`, not
-`ara`), and its other subtags too; both are looked up in `langcodes` and the registry it
-ships, offline. A tag that passes is written in canonical form (`UR` -> `ur`, `ur-pk` ->
-`ur-PK`, `iw` -> `he`), so that fonts, shaping and labels look up what they know.
+registered for BCP 47 (ISO 639, the shortest code: `ar`, not `ara`), and its other subtags
+too (`GB`, not `UK`), as written: looked up in `langcodes`' data (CLDR's validity data
+for the IANA registry), offline. A tag that passes is written in canonical form (`UR` ->
+`ur`, `ur-pk` -> `ur-PK`, `iw` -> `he`), so that fonts, shaping and labels look up what
+they know.
 
 Codes used here:
 
@@ -31,7 +32,6 @@ import re
 from dataclasses import dataclass
 
 import langcodes
-from langcodes.registry_parser import parse_registry
 
 MALFORMED_CODE = "CG180"
 UNREGISTERED_CODE = "CG181"
@@ -49,11 +49,12 @@ LANGTAG_PATTERN = (
 )
 # ASCII: under IGNORECASE alone, [a-z] would also take the long s and the Kelvin sign.
 _LANGTAG = re.compile(LANGTAG_PATTERN, re.ASCII)
-_PRIVATE_USE_LANGUAGE = re.compile(r"^q[a-t][a-z]$")  # qaa..qtz, one range in the registry
 
 #: what langcodes raises for a string it cannot read as a tag or a name (LanguageTagError
 #: is a ValueError; `find` raises LookupError)
 _LANGCODES_ERRORS = (ValueError, LookupError, KeyError, IndexError)
+
+_NAME = re.compile(r"[^\W\d_]+(?:[ _'-][^\W\d_]+)*")
 
 _TAG_HELP = ("write a BCP 47 language tag: a language code, then a script or region if "
              "needed, joined by '-' (en, ur, ur-PK, pa-Arab)")
@@ -76,17 +77,13 @@ class _Refusal:
     fix: str
 
 
-@functools.lru_cache(maxsize=1)
-def _registered_languages() -> frozenset[str]:
-    """The language subtags of the IANA registry `langcodes` ships (ISO 639, lower case)."""
-    entries = parse_registry()  # type: ignore[no-untyped-call]
-    return frozenset(entry["Subtag"].lower() for entry in entries
-                     if entry.get("Type") == "language" and ".." not in entry["Subtag"])
-
-
-def _language_registered(primary: str) -> bool:
-    primary = primary.lower()
-    return primary in _registered_languages() or bool(_PRIVATE_USE_LANGUAGE.match(primary))
+def _registered(text: str) -> bool:
+    """Whether every subtag of a well-formed `text` is registered as it is written: read
+    without langcodes' normalising, which would take `ara` as `ar` and `en-UK` as `en-GB`."""
+    try:
+        return langcodes.Language.get(text, normalize=False).is_valid()
+    except _LANGCODES_ERRORS:
+        return False
 
 
 def _well_formed(text: str) -> bool:
@@ -95,12 +92,7 @@ def _well_formed(text: str) -> bool:
 
 def _valid(text: str) -> bool:
     """Well-formed, its language code registered, and every other subtag known."""
-    if not _well_formed(text) or not _language_registered(text.split("-", 1)[0]):
-        return False
-    try:
-        return langcodes.tag_is_valid(text)
-    except _LANGCODES_ERRORS:
-        return False
+    return _well_formed(text) and _registered(text)
 
 
 def _canonical_form(text: str) -> str:
@@ -126,7 +118,9 @@ def suggestion(text: str) -> str | None:
     for written in dict.fromkeys((text, joined)):
         with contextlib.suppress(*_LANGCODES_ERRORS):
             candidates.append(langcodes.standardize_tag(written))
-    if 4 <= len(text) <= 64:  # a language's name; shorter is a code, or nothing close
+    # a language's name ("urdu", "Brazilian Portuguese"): letters only, for language-data's
+    # trie fails inside (SystemError) on a NUL; shorter than 4 is a code, or nothing close
+    if 4 <= len(text) <= 64 and _NAME.fullmatch(text):
         for name in dict.fromkeys((text, re.sub(r"[_-]+", " ", text))):
             with contextlib.suppress(*_LANGCODES_ERRORS):
                 candidates.append(langcodes.find(name).to_tag())
@@ -179,7 +173,7 @@ def _checked(text: str) -> str | _Refusal:
     if not _well_formed(text):
         return _Refusal(MALFORMED_CODE, _why_malformed(text), _fix(text))
     primary = text.split("-", 1)[0]
-    if not _language_registered(primary):
+    if not _registered(primary):
         shortest = suggestion(primary)
         subject = f"'{text}'" if text == primary else f"'{text}': its language '{primary}'"
         if len(primary) == 3 and shortest is not None and len(shortest) == 2:
