@@ -64,6 +64,9 @@ def _codes(result_output: str) -> list[str]:
     ("ara", "CG181", "ar"),
     ("ar-SA-x", "CG180", "ar-SA"),
     ("en gb", "CG180", "en-GB"),
+    ("English (UK)", "CG180", "en-GB"),
+    ("Brazilian Portuguese", "CG180", "pt-BR"),
+    ("en-UK", "CG181", "en-GB"),
     ("ur-Xyzz", "CG181", "ur"),
     ("xx-nope", "CG181", None),
     ("x-private", "CG180", None),
@@ -87,8 +90,8 @@ def test_a_bad_card_language_stops_check_and_build_at_its_place(tmp_path: Path) 
     result = run_cli("check", str(path))
     assert result.exit_code == 1
     assert _codes(result.output) == [
-        f"{path}:2:11: error CG181: language: 'urdu' is not a registered language code "
-        "(ISO 639)"]
+        f"{path}:2:11: error CG181: language: 'urdu' is the name of a language, not its "
+        "registered code (ISO 639)"]
     assert "fix: did you mean 'ur' for Urdu?" in result.output
     out = tmp_path / "out"
     built = run_cli("build", str(path), "-o", str(out))

@@ -15,13 +15,14 @@ Codes used here:
 ======  ==============================================================================
 code    meaning
 ======  ==============================================================================
-CG180   not a language tag: not BCP 47 syntax (`ur_PK`, `ar-SA-x`, `en gb`, empty)
+CG180   not a language tag: not BCP 47 syntax (`ur_PK`, `ar-SA-x`, `English (UK)`, empty)
 CG181   a well-formed tag whose language (or script, region, variant) is not registered
         (`urdu`, `english`, `xx`, `ara`, `ur-Xyzz`)
 ======  ==============================================================================
 
 Each refusal says what was given and, when a close tag exists, which one was meant
-(`urdu` -> `ur`, `ur_PK` -> `ur-PK`, `english` -> `en`, `ara` -> `ar`).
+(`urdu` -> `ur`, `ur_PK` -> `ur-PK`, `english` -> `en`, `ara` -> `ar`, `English (UK)` ->
+`en-GB`): a language's name is looked up in language-data's names, offline.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ _LANGTAG = re.compile(LANGTAG_PATTERN, re.ASCII)
 #: is a ValueError; `find` raises LookupError)
 _LANGCODES_ERRORS = (ValueError, LookupError, KeyError, IndexError)
 
-_NAME = re.compile(r"[^\W\d_]+(?:[ _'-][^\W\d_]+)*")
+_NAME = re.compile(r"[^\W\d_]+(?:(?:[ _'-]|, | \()[^\W\d_]+\)?)*")
 
 _TAG_HELP = ("write a BCP 47 language tag: a language code, then a script or region if "
              "needed, joined by '-' (en, ur, ur-PK, pa-Arab)")
@@ -108,6 +109,21 @@ def language_name(tag: str) -> str | None:
     return None if name.startswith("Unknown language") else name
 
 
+def _named(text: str) -> str | None:
+    """The tag of the language `text` names ("urdu", "English (UK)", "Brazilian
+    Portuguese"), if it names one."""
+    # letters only: language-data's trie fails inside (SystemError) on a NUL; shorter than
+    # 4 letters is a code, or nothing close ("e" would find the language named E)
+    if not 4 <= len(text) <= 64 or not _NAME.fullmatch(text):
+        return None
+    for name in dict.fromkeys((text, re.sub(r"[_-]+", " ", text))):
+        with contextlib.suppress(*_LANGCODES_ERRORS):
+            tag = langcodes.find(name).to_tag()
+            if _valid(tag):
+                return str(tag)
+    return None
+
+
 def suggestion(text: str) -> str | None:
     """The valid tag, in canonical form, that `text` most likely means: its parts joined by
     '-' (`ur_PK`), its shortest code (`ara`), the language it names (`urdu`, `english`),
@@ -118,12 +134,9 @@ def suggestion(text: str) -> str | None:
     for written in dict.fromkeys((text, joined)):
         with contextlib.suppress(*_LANGCODES_ERRORS):
             candidates.append(langcodes.standardize_tag(written))
-    # a language's name ("urdu", "Brazilian Portuguese"): letters only, for language-data's
-    # trie fails inside (SystemError) on a NUL; shorter than 4 is a code, or nothing close
-    if 4 <= len(text) <= 64 and _NAME.fullmatch(text):
-        for name in dict.fromkeys((text, re.sub(r"[_-]+", " ", text))):
-            with contextlib.suppress(*_LANGCODES_ERRORS):
-                candidates.append(langcodes.find(name).to_tag())
+    named = _named(text)
+    if named is not None:
+        candidates.append(named)
     parts = joined.split("-")
     candidates += ["-".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)]
     for candidate in candidates:
@@ -154,6 +167,8 @@ def _first_unknown_subtag(text: str) -> str:
 def _why_malformed(text: str) -> str:
     if not text:
         return "the language is empty"
+    if _named(text) is not None:
+        return f"'{text}' is the name of a language, not its tag"
     if re.search(r"[\s_.]", text):
         return f"'{text}' is not a language tag: its parts are joined by '-' only"
     if not re.fullmatch(r"[A-Za-z0-9-]+", text, re.ASCII):
@@ -179,6 +194,8 @@ def _checked(text: str) -> str | _Refusal:
         if len(primary) == 3 and shortest is not None and len(shortest) == 2:
             why = (f"{subject} is not the code language tags use: "
                    f"{language_name(shortest) or shortest} is '{shortest}', in two letters")
+        elif text == primary and _named(text) is not None:
+            why = f"'{text}' is the name of a language, not its registered code (ISO 639)"
         else:
             why = f"{subject} is not a registered language code (ISO 639)"
         return _Refusal(UNREGISTERED_CODE, why, _fix(text))
