@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from cardgen.errors import DocPath, Problem
 from cardgen.input.hygiene import dotted
+from cardgen.input.languages import PYDANTIC_ERROR as LANGUAGE_TAG_ERROR
 from cardgen.input.model import CardSpec
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -149,7 +150,6 @@ PATTERN_HELP = {
     ID_RE.pattern: "an id uses letters, digits, '-', '_' and '.', starts with a letter or "
                     "digit, and has at most 64 characters",
     r"^[A-Za-z]{2}$": "use a two-letter country code such as GB or IE",
-    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$": "use a language tag such as en, cy or en-GB",
     r"^[A-Za-z0-9_.-]{1,32}$": "use up to 32 letters, digits, '-', '_' or '.'",
 }
 
@@ -262,6 +262,10 @@ def validation_problems(exc: ValidationError, data: dict[str, Any],
                 where = "" if len(path) == 1 else f" in {dotted(path[:-1])}"
                 raws.append(Raw(Problem("CG121", f"{key} is missing{where}", "error",
                                          f"add '{key}:' here", path), "parent"))
+            continue
+        if kind == LANGUAGE_TAG_ERROR:
+            raws.append(Raw(Problem(str(ctx["code"]), f"{dotted(path)}: {ctx['message']}",
+                                    "error", str(ctx["fix"]), path)))
             continue
         message, fix = _plain(kind, str(error["msg"]), path, value, ctx)
         if path in by_path and _expected(kind, path, ctx) is not None:

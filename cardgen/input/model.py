@@ -23,7 +23,10 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from cardgen.input.languages import LANGTAG_PATTERN, LanguageTagProblem, canonical_language
+from cardgen.input.languages import PYDANTIC_ERROR as LANGUAGE_TAG_ERROR
 from cardgen.input.units import Colour, parse_colour, parse_length
 
 LENGTH_PATTERN = r"^\s*-?(\d+(\.\d+)?|\.\d+)\s*(mm|cm|in|pt)?\s*$"
@@ -60,8 +63,34 @@ Identifier = Annotated[
 ]
 
 
-#: A BCP 47 language tag: "en", "ur", "pt-BR", "pa-Arab".
-LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+
+
+def _language_tag(value: object) -> object:
+    """A `language:` value checked and in canonical form (`ur-pk` -> `ur-PK`); a value that
+    is not text is left for pydantic to refuse as such (CG122)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return canonical_language(value)
+    except LanguageTagProblem as problem:
+        # carried to errors_translate, which reports it under its own code (CG180, CG181)
+        raise PydanticCustomError(LANGUAGE_TAG_ERROR, "{message}", {
+            "message": problem.message, "code": problem.code, "fix": problem.fix}) from None
+
+
+#: A BCP 47 language tag, registered and canonical: "en", "ur", "pt-BR", "pa-Arab".
+LanguageTag = Annotated[
+    str,
+    BeforeValidator(_language_tag),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LANGTAG_PATTERN,
+            "description": "A BCP 47 language tag whose language is registered (ISO 639).",
+            "examples": ["en", "ur", "ur-PK", "pa-Arab"],
+        }
+    ),
+]
 
 
 class Model(BaseModel):

@@ -26,7 +26,8 @@ of its own stands beside the title instead (only when the design's stacking does
 Also checked here, before anything is drawn: every printed character exists in the card's
 font or a fallback font (CG610, naming what to install), text contrast against the paper
 or the face's fill (CG712), paper light enough for a black QR (CG713), elements the design
-has no place for (CG714, a warning), helpline ids (CG715), the logo file (CG720), the
+has no place for (CG714, a warning), fixed labels printed in English because the face's
+language has none (CG182, a warning), helpline ids (CG715), the logo file (CG720), the
 background picture (CG750, CG751) and, once placed, each line of text against the pixels
 of the picture under it (CG752).
 """
@@ -41,6 +42,7 @@ from typing import Any, Literal
 
 from cardgen.checks.channels import printed_link
 from cardgen.errors import DocPath, InputError, Problem
+from cardgen.input.languages import language_name
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio, relative_luminance
 from cardgen.layout.backdrop import PICTURE_OVERHANG, backdrop, check_image
@@ -61,7 +63,7 @@ from cardgen.layout.designs import (
     block_elements,
 )
 from cardgen.layout.fitcache import ANY_WIDTH, BlockHolds, Holds, LayoutCache, Span, TooWide
-from cardgen.layout.labels import label
+from cardgen.layout.labels import has_labels, label, labelled_languages
 from cardgen.layout.placed import (
     Align,
     CircleItem,
@@ -410,6 +412,33 @@ def _silent_call(env: _Env) -> str | None:
     """The police Silent Solution line a face with `silent_call: true` prints after its
     footer, in the face's language."""
     return label("channel_silent_call", env.language) if env.face.silent_call else None
+
+
+def _english_labels(env: _Env, orientation: Orientation) -> Problem | None:
+    """CG182 (a warning) when the face prints fixed labels (`_number_lines`,
+    `_channel_lines`, `_off_the_bill`, `_silent_call`) and cardgen has none in its language:
+    they come out in English. Located where the language is written (the face's own, else
+    the card's), so that two faces in one language make one warning."""
+    language = env.language
+    if has_labels(language):
+        return None
+    prints_labels = (env.face.silent_call and env.face_design.places("footer", orientation)) \
+        or (env.face_design.places("helplines", orientation) and any(
+            h.sms or h.whatsapp or h.email or h.chat or not h.shows_on_bill
+            for _, h in env.helplines))
+    if not prints_labels:
+        return None
+    path: DocPath = (env.side, "language") if env.face.language else ("language",)
+    name = language_name(language)
+    return Problem(
+        "CG182",
+        f"{'.'.join(map(str, path))}: cardgen has no fixed labels in '{language}'"
+        f"{f' ({name})' if name else ''}, so the words it prints itself beside the numbers "
+        "(\"Text … to\", \"WhatsApp\", \"Email\" ...) are in English",
+        "warning",
+        f"the labels exist in {', '.join(labelled_languages())}: use one of these, or write "
+        "those words yourself in the face's text",
+        path)
 
 
 def _helpline_slots(env: _Env, width: float, scale: float,
@@ -1320,6 +1349,10 @@ def _layout_face(spec: CardSpec, side: Side, *, design: Design, fonts: FontFamil
                 "warning",
                 f"remove {side}.{name}, or choose a design that prints it (e.g. classic)",
                 (side, name)))
+
+    english = _english_labels(env, orientation)
+    if english is not None:
+        problems.append(english)
 
     blocks = _present_blocks(env, face_design.blocks(orientation))
     placed_names: set[str] = {

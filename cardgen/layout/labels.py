@@ -124,6 +124,11 @@ def label(key: str, language: str, **values: str) -> str:
     takes no wording in another script (Shahmukhi `pa-Arab` does not get Gurmukhi `pa`; it
     gets English). Raises KeyError for an unknown key or a placeholder without a value
     (both cardgen bugs, not user mistakes)."""
+    return _wording(key, language)[1].format_map(values)
+
+
+def _wording(key: str, language: str) -> tuple[str, str]:
+    """(the tag whose wording `label` uses for `key` in `language`, that wording)."""
     table = _labels()[key]
     script = _script_subtag(language)
     for tag in _candidates(language):
@@ -133,8 +138,23 @@ def label(key: str, language: str, **values: str) -> str:
         if script is not None and tag != FALLBACK_LANGUAGE and "-" not in tag \
                 and not _written_in(string.Formatter().vformat(text, (), _Blank()), script):
             continue
-        return text.format_map(values)
+        return tag, text
     raise AssertionError("unreachable: every label has an English wording")
+
+
+def labelled_languages() -> list[str]:
+    """The language tags every label has its own wording in, in name order (English too)."""
+    tables = _labels().values()
+    return sorted(set.intersection(*(set(table) for table in tables))) if tables else []
+
+
+def has_labels(language: str) -> bool:
+    """Whether the labels are printed in `language` itself: True for English, and for a
+    language every label has a wording in (`pt-BR` by `pt`; not `pa-Arab` by Gurmukhi
+    `pa`); False when some or all of them fall back to English."""
+    if _candidates(language)[-2] == FALLBACK_LANGUAGE:  # English, or one of its regions
+        return True
+    return all(_wording(key, language)[0] != FALLBACK_LANGUAGE for key in _labels())
 
 
 class _Blank(dict[str, str]):
