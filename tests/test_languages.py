@@ -408,9 +408,9 @@ _rtl_word = st.one_of(_word, _word, st.tuples(_word, st.sampled_from(".،؟!:۔"
 _other = st.sampled_from(["و", "999", "116 123", "NSPCC", "Childline", "24/7"])
 
 
-@settings(max_examples=50)
+@settings(max_examples=60)
 @given(words=st.lists(_rtl_word, min_size=1, max_size=4), other=st.none() | _other,
-       at=st.integers(1, 4), lang=st.sampled_from(RTL))
+       at=st.integers(0, 4), lang=st.sampled_from(RTL))
 def test_any_right_to_left_title_copies_in_logical_order(
         words: list[str], other: str | None, at: int, lang: str) -> None:
     from cardgen.input.model import CardSpec
@@ -420,8 +420,6 @@ def test_any_right_to_left_title_copies_in_logical_order(
     from cardgen.pdf.draw import render_document
     from cardgen.text.measure import load_font_family
 
-    # A right-to-left paragraph (its first word is). poppler reads a left-to-right one on
-    # a right-to-left card from the right, as it reads the page; pdfium keeps its order.
     title = " ".join(words[:at] + ([other] if other else []) + words[at:])
     fonts = load_font_family("Atkinson Hyperlegible", EXAMPLES)
     spec = CardSpec.model_validate({"campaign": "Copy", "language": lang,
@@ -442,6 +440,9 @@ def test_any_right_to_left_title_copies_in_logical_order(
     copied = _pdfium_text(pdf).split("\r\n")
     for line in lines:
         assert " ".join(line.replace("\u00a0", " ").split()) in copied, (line, copied)
+    if next(unicodedata.bidirectional(c) for c in title if c.isalpha()) == "L":
+        return  # poppler reads a left-to-right paragraph on a right-to-left card from the
+        # right, as it reads the page
     # poppler: every word, and each line it makes in logical order. It places edge
     # punctuation by its own rules, and a vowel mark ending a word beside a left-to-right
     # word before the word's letters (it takes the mark for a neutral character), so those

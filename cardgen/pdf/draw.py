@@ -180,44 +180,53 @@ def _copy_text(text: str) -> str:
 _Word = list[tuple[str, int, float, float, str]]
 
 
-def _pdfium_word_texts(text: str, words: Sequence[_Word]) -> list[str]:
-    """What each word (left to right) gives pdfium: the line in pdfium's reading order
-    (`pdfium_order`), one piece per word in the order pdfium meets them, each with the
-    space after it (pdfium sees no gap after a narrow word). A line that also has
-    left-to-right letters goes whole with its first word: pdfium reads a left-to-right
-    piece after a right-to-left word by rules of its own."""
-    line = _copy_text(text)
-    pieces = pdfium_order(line).split(" ")
-    if len(pieces) != len(words) or any(_pdfium_class(c) == "L" for c in line):
-        return [pdfium_order(line)] + [""] * (len(words) - 1)
-    return [piece + " " for piece in pieces[:-1]] + pieces[-1:]
+def _right_to_left(text: str) -> bool:
+    return _pdfium_class(text[:1]) == "R" if text else False
 
 
-def _lead_glyph(word: _Word) -> int:
-    """The glyph of a word that carries its copied text for pdfium: a right-to-left letter
-    if the word has one, else a left-to-right letter or digit, else any glyph that stands
-    for text; the leftmost such, on the baseline if one is (pdfium starts a new line at a
-    glyph raised or lowered by more than a fraction of its width)."""
+def _lead_glyph(glyphs: Sequence[tuple[str, int, float, float, str]]) -> int:
+    """The glyph that carries copied text for pdfium: a right-to-left letter if there is
+    one (pdfium reverses what such a glyph carries, whatever came before it), else a
+    left-to-right letter or a digit, else any glyph that stands for text; the leftmost
+    such, on the baseline if one is (pdfium starts a new line at a glyph raised or lowered
+    by more than a fraction of its width)."""
     def rank(glyph: tuple[str, int, float, float, str]) -> int:
         kind = unicodedata.bidirectional(glyph[4][:1]) if glyph[4] else ""
         return 0 if kind in ("R", "AL") else 1 if kind in ("L", "EN", "AN") else 2
 
-    best = min(rank(g) for g in word)
-    carriers = [i for i, g in enumerate(word) if rank(g) == best]
-    level = [i for i in carriers if abs(word[i][3]) < 0.05] or carriers
-    return min(level, key=lambda i: word[i][2])
+    best = min(rank(g) for g in glyphs)
+    carriers = [i for i, g in enumerate(glyphs) if rank(g) == best]
+    level = [i for i in carriers if abs(glyphs[i][3]) < 0.05] or carriers
+    return min(level, key=lambda i: glyphs[i][2])
 
 
-def _reading_right_to_left(lead: str, before: bool) -> bool:
-    """Whether pdfium reverses what a word's lead glyph (standing for `lead`) carries: it
-    does after a right-to-left letter, and keeps doing so across punctuation until a
-    left-to-right letter or a digit; `before` is the answer for the word before."""
-    kind = unicodedata.bidirectional(lead[:1]) if lead else ""
-    if kind in ("R", "AL"):
-        return True
-    if kind in ("L", "EN", "AN"):
-        return False
-    return before
+def _pdfium_copies(text: str, words: Sequence[_Word]) -> dict[tuple[int, int], str]:
+    """What pdfium is given to copy a line with right-to-left text: (word, glyph) -> the
+    text that glyph carries; every other glyph carries text pdfium skips.
+
+    pdfium meets the carrying glyphs left to right. It reverses what a right-to-left glyph
+    carries (and, after such a glyph, a mostly right-to-left text on any glyph), then
+    reverses the order of the line's runs when right-to-left ones are the more (see
+    `pdfium_order`). So the line goes in `pdfium_order`, one space-separated piece per
+    word, each on the word's lead glyph (`_lead_glyph`), reversed when that glyph is
+    right-to-left -- as long as a word has a right-to-left letter exactly when its piece
+    has. Otherwise (a line with left-to-right letters too, whose pieces need not match its
+    words) the whole line goes on its leftmost right-to-left letter."""
+    line = pdfium_order(_copy_text(text))
+    pieces = line.split(" ")
+    leads = [_lead_glyph(word) for word in words]
+    if len(pieces) == len(words) and all(
+            _right_to_left(word[lead][4]) == any(_pdfium_class(c) == "R" for c in piece)
+            for word, lead, piece in zip(words, leads, pieces, strict=True)):
+        copies = {}
+        for index, (word, lead, piece) in enumerate(zip(words, leads, pieces, strict=True)):
+            # The space after a word goes with it: pdfium sees no gap after a narrow word.
+            piece += " " if index < len(words) - 1 else ""
+            copies[index, lead] = piece[::-1] if _right_to_left(word[lead][4]) else piece
+        return copies
+    glyphs = [(w, i) for w, word in enumerate(words) for i in range(len(word))]
+    w, i = glyphs[_lead_glyph([words[w][i] for w, i in glyphs])]
+    return {(w, i): line[::-1] if _right_to_left(words[w][i][4]) else line}
 
 
 def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: float,
@@ -230,12 +239,12 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
     right-to-left text in logical order itself. (ActualText in logical order came out
     reversed; per-cluster spans make poppler space the pieces apart.)
 
-    pdfium orders a line by its own, simpler rule (`pdfium_order`), and meets the glyphs in
-    the order of their origins, so a mark or a Nastaliq letter reaching into the next word
-    would split or repeat a word. For a line with right-to-left text each word's lead glyph
-    (`_lead_glyph`) therefore carries, in an inner `_PDFIUM_TAG`, the word's piece of the
-    line in pdfium's order -- reversed when that glyph is right-to-left, as pdfium reverses
-    what such a glyph carries -- and the word's other glyphs carry a text pdfium skips."""
+    pdfium orders a line by rules of its own, and meets the glyphs in the order of their
+    origins, so a vowel mark or a Nastaliq letter reaching into the next word would split or
+    repeat a word. In a line with right-to-left text each glyph is therefore also in an
+    inner `_PDFIUM_TAG` (which poppler does not read: it takes ActualText from `/Span`
+    only, pdfium from the innermost marked content): a few carry the line as pdfium must
+    read it (`_pdfium_copies`), the others a text pdfium skips."""
     width = item.shaped_width_pt
     left = {"left": x, "center": x - width / 2, "right": x - width}[item.align]
     words: list[_Word] = [[]]
@@ -248,39 +257,26 @@ def _draw_shaped(canvas: Canvas, item: TextItem, runs: Sequence[GlyphRun], x: fl
             else:
                 words[-1].append((name, gid, gx, gy, stands_for))
     words = [word for word in words if word]
-    pdfium_texts: list[str] | None = None
-    if any(_pdfium_class(c) == "R" for c in item.text):
-        pdfium_texts = _pdfium_word_texts(item.text, words)
+    pdfium: dict[tuple[int, int], str] | None = None
+    if words and any(_pdfium_class(c) == "R" for c in item.text):
+        pdfium = _pdfium_copies(item.text, words)
     text = canvas.beginText()
     font = ""
-
-    def draw(glyph: tuple[str, int, float, float, str]) -> None:
-        nonlocal font
-        name, gid, gx, gy, stands_for = glyph
-        if name != font:
-            text.setFont(name, item.size_pt)
-            font = name
-        text.setTextOrigin(left + gx, y + gy)
-        text.textOut(chr(_glyph_code(name, gid, stands_for)))
-
-    reversing = False
-    for index, word in enumerate(words):
+    for w, word in enumerate(words):
         # Marked content may nest inside a text object: the line stays one BT ... ET.
         text._code.append(
             f"/Span <</ActualText {_actual_text(''.join(g[4] for g in word))}>> BDC")
-        if pdfium_texts is None:
-            for glyph in word:
-                draw(glyph)
-        else:
-            lead = _lead_glyph(word)
-            piece = pdfium_texts[index]
-            reversing = _reading_right_to_left(word[lead][4], reversing)
-            if reversing:
-                piece = piece[::-1]
-            for i, glyph in enumerate(word):
-                carried = _actual_text(piece) if i == lead and piece else _PDFIUM_SKIP
-                text._code.append(f"{_PDFIUM_TAG} <</ActualText {carried}>> BDC")
-                draw(glyph)
+        for i, (name, gid, gx, gy, stands_for) in enumerate(word):
+            if pdfium is not None:
+                carried = pdfium.get((w, i))
+                text._code.append(f"{_PDFIUM_TAG} <</ActualText "
+                                  f"{_actual_text(carried) if carried else _PDFIUM_SKIP}>> BDC")
+            if name != font:
+                text.setFont(name, item.size_pt)
+                font = name
+            text.setTextOrigin(left + gx, y + gy)
+            text.textOut(chr(_glyph_code(name, gid, stands_for)))
+            if pdfium is not None:
                 text._code.append("EMC")
         text._code.append("EMC")
     canvas.drawText(text)
