@@ -162,14 +162,15 @@ def _sort_key(p: Problem) -> tuple[str, int, int, str]:
 
 
 def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems in file order, each reported once (variants often repeat a top-level one)."""
-    seen: set[tuple[str, str, Location | None]] = set()
-    unique: list[Problem] = []
+    """Problems in file order, each reported once: variants often repeat a top-level one,
+    which is then reported without a variant (it is not one variant's)."""
+    unique: dict[tuple[str, str, Location | None], Problem] = {}
     for p in problems:
         key = (p.code, p.message, p.location)
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(p)
-    return sorted(unique, key=_sort_key)
+        first = unique.get(key)
+        if first is None:
+            unique[key] = p
+        elif first.variant != p.variant:
+            unique[key] = first.for_variant(None)
+    return sorted(unique.values(), key=_sort_key)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cardgen import preparing
-from cardgen.errors import InputError, OutputError, Problem, ProblemList
+from cardgen.errors import InputError, OutputError, Problem, ProblemList, sorted_problems
 from cardgen.input import config, limits
 from cardgen.layout import printshop
 from cardgen.layout.fitcache import LayoutCache
@@ -180,8 +180,6 @@ def check_campaign(path: Path | Source, options: BuildOptions | None = None, *,
     With a session's `cache`, what it laid out or read before is not done again."""
     with preparing.collector_spared():
         checked = _check(path, options or BuildOptions(), cache=cache)
-    from cardgen.errors import sorted_problems
-
     return sorted_problems(checked.problems)
 
 
@@ -383,14 +381,14 @@ def _render_verify_write(
     manifest = manifest_csv(reports).encode("utf-8")
     if staging is None:
         documents = {name: pdf for name, pdf in outputs.items() if isinstance(pdf, bytes)}
-        return BuildResult((), tuple(reports), tuple(problems.warnings), total_pages,
-                           verified, documents, manifest, frozenset(double_sided),
-                           total_sheets, camera_log.weakest())
+        return BuildResult((), tuple(reports), tuple(sorted_problems(problems.warnings)),
+                           total_pages, verified, documents, manifest,
+                           frozenset(double_sided), total_sheets, camera_log.weakest())
     outputs[f"{loaded.slug}.manifest.csv"] = manifest
     files = write_atomically(options.output_dir, outputs, protect=not options.force)
-    return BuildResult(tuple(files), tuple(reports), tuple(problems.warnings), total_pages,
-                       verified, {}, manifest, frozenset(double_sided), total_sheets,
-                       camera_log.weakest())
+    return BuildResult(tuple(files), tuple(reports), tuple(sorted_problems(problems.warnings)),
+                       total_pages, verified, {}, manifest, frozenset(double_sided),
+                       total_sheets, camera_log.weakest())
 
 
 def _split_name_clashes(loaded: config.LoadedCampaign) -> list[Problem]:

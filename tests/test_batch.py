@@ -369,3 +369,16 @@ def test_a_packed_batch_s_manifest_pages_hold_exactly_each_school_s_codes(
         assert row["helplines.dsl.phone"].startswith("020 7946 ")
     assert rows[0]["pages"].startswith("1-")
     assert rows[-1]["pages"].endswith(f"-{pages}")
+
+
+def test_a_warning_every_school_shares_is_printed_once_by_check_and_build(
+        tmp_path: Path) -> None:
+    # Regression: build printed the UTM warning once per school, each "[variant ...]".
+    path = batch(tmp_path, [("a", "A1"), ("b", "B2"), ("c", "C3")])
+    checked = run_cli("check", str(path))
+    built = run_cli("build", str(path), "-o", str(tmp_path / "out"))
+    assert checked.exit_code == 0 and built.exit_code == 0, built.output
+    for output in (checked.output, built.output):
+        (line,) = [line for line in output.splitlines() if "warning CG621" in line]
+        assert line.startswith(f"{path}:15:7: warning CG621: UTM tracking makes this link")
+        assert "[variant" not in line
