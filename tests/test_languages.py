@@ -459,3 +459,19 @@ def test_any_right_to_left_title_copies_in_logical_order(
 
 def _unmarked(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+@pytest.mark.parametrize("lang", RTL)
+def test_pdfium_copies_a_card_turned_on_its_sheet_whole(lang: str, tmp_path: Path) -> None:
+    # Portrait cards on a sheet of landscape business cards are drawn turned 90 degrees.
+    text = (EXAMPLES / "languages" / f"{lang}.yaml").read_text("utf-8")
+    text = text.replace("size: phone-case", "size: {width: 54mm, height: 85mm}")
+    source = tmp_path / f"{lang}.yaml"
+    source.write_text(text.replace("sheet: a4-10up", "sheet: avery-c32011"), "utf-8")
+    pdf = build(source, tmp_path / "out")
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].get_contents()
+    assert page is not None and b" 0 1 -1 0 " in page.get_data()  # the faces are turned
+    lines = _pdfium_text(pdf).split("\r\n")
+    texts = _example_texts(lang)
+    for field in ("title", "hours", "footer"):
+        assert texts[field] in lines, (field, lines[:10])
