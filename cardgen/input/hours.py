@@ -162,8 +162,8 @@ def _not_a_mapping(value: object) -> object:
     if isinstance(value, dict) and len(value) == 1 and None in value.values():
         word = str(next(iter(value)))
         raise PydanticCustomError(PYDANTIC_ERROR, "{message}", {
-            "message": f"expected text, not a mapping: YAML reads a value that starts with "
-                       f"'{{' as one, unless it is in quotes",
+            "message": "expected text, not a mapping: YAML reads a value that starts with "
+                       "'{' as one, unless it is in quotes",
             "code": "CG122", "fix": f'put the hours in quotes: hours: "{{{word}}}"'})
     return value
 
