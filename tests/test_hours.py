@@ -247,3 +247,15 @@ def test_any_mix_of_known_words_substitutes(pieces: list[tuple[str, str]], tail:
     assert hours.words == tuple(word for _, word in pieces)
     assert [p for p in hours.parts if isinstance(p, HoursWord)] == [
         HoursWord(word) for _, word in pieces]
+
+
+def test_hours_words_and_text_without_quotes_are_told_to_be_quoted(tmp_path: Path) -> None:
+    # YAML reads {free} as a mapping, then stops at the text after it
+    path = write(tmp_path, "campaign: Hours\nfront: {title: Help, helplines: [line]}\n"
+                           "helplines:\n  line:\n    name: Childline\n    phone: 0800 1111\n"
+                           "    hours: {free}, 9am–5pm  # weekdays\n")
+    result = run_cli("check", str(path))
+    assert result.exit_code == 1
+    assert (f"{path}:7:12: error CG110: a value that starts with '{{' is read as a mapping, "
+            "and text follows it") in result.output
+    assert 'put the whole value in quotes: hours: "{free}, 9am–5pm"' in result.output
