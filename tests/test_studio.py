@@ -293,3 +293,21 @@ def test_help_loads_no_web_framework(args: list[str]) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_hours_words_typed_in_the_form_are_saved_as_text_and_checked(tmp_path: Path) -> None:
+    from cardgen.layout.labels import hours_words
+    from cardgen.studio.server import options
+
+    assert options()["hours_words"] == list(hours_words())  # the form's hint names them
+    studio = Studio(_opened(tmp_path, starter_text()))
+    data = studio.document.as_json()
+    data["helplines"]["nspcc"]["hours"] = "{free_any_time}"
+    # YAML would read {free_any_time} unquoted as a mapping: it is written as text
+    saved = YAML(typ="safe").load(studio.document.updated_text(data))
+    assert saved["helplines"]["nspcc"]["hours"] == "{free_any_time}"
+    data["helplines"]["nspcc"]["hours"] = "{free_anytime}"
+    answer = studio.render(data, None, ["back"])
+    assert [(p["code"], p["path"]) for p in answer["problems"]
+            if p["severity"] == "error"] == [("CG183", "helplines.nspcc.hours")]
+    assert "did you mean {free_any_time}?" in answer["problems"][0]["fix"]

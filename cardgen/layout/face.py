@@ -416,16 +416,17 @@ def _silent_call(env: _Env) -> str | None:
 
 def _english_labels(env: _Env, orientation: Orientation) -> Problem | None:
     """CG182 (a warning) when the face prints fixed labels (`_number_lines`,
-    `_channel_lines`, `_off_the_bill`, `_silent_call`) and cardgen has none in its language:
-    they come out in English. Located where the language is written (the face's own, else
-    the card's), so that two faces in one language make one warning."""
+    `_channel_lines`, `_off_the_bill`, `_silent_call`, hours words in a helpline's `hours:`)
+    and cardgen has none in its language: they come out in English. Located where the
+    language is written (the face's own, else the card's), so that two faces in one
+    language make one warning."""
     language = env.language
     if has_labels(language):
         return None
     prints_labels = (env.face.silent_call and env.face_design.places("footer", orientation)) \
         or (env.face_design.places("helplines", orientation) and any(
             h.sms or h.whatsapp or h.email or h.chat or not h.shows_on_bill
-            for _, h in env.helplines))
+            or (h.hours and h.hours.words) for _, h in env.helplines))
     if not prints_labels:
         return None
     path: DocPath = (env.side, "language") if env.face.language else ("language",)
@@ -515,8 +516,9 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
         slots += _text_slots(env, "helplines", [*words, address], st.helpline_name, width,
                              scale, f"{base}.{key}", ("helplines", hid, key), span)
     if helpline.hours:
-        slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
-                             width, scale, f"{base}.hours", ("helplines", hid, "hours"), span)
+        slots += _text_slots(env, "helplines", helpline.hours.printed(env.language).split(),
+                             st.helpline_hours, width, scale, f"{base}.hours",
+                             ("helplines", hid, "hours"), span)
     return slots
 
 
@@ -1056,8 +1058,8 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
                 out.append((f"{base}.{key}", ("helplines", hid, key),
                             " ".join([*words, address]), st.helpline_name))
             if helpline.hours:
-                out.append((f"{base}.hours", ("helplines", hid, "hours"), helpline.hours,
-                            st.helpline_hours))
+                out.append((f"{base}.hours", ("helplines", hid, "hours"),
+                            helpline.hours.printed(env.language), st.helpline_hours))
     return out
 
 

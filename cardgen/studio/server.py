@@ -296,8 +296,10 @@ class Studio:
 
 @functools.cache
 def options() -> dict[str, Any]:
-    """What the page's pickers offer: the built-in designs, sizes, fonts and sheets."""
+    """What the page's pickers offer: the built-in designs, sizes, fonts and sheets; and the
+    hours words a helpline's hours may write in braces, for the form's hint."""
     from cardgen import catalog
+    from cardgen.layout.labels import hours_words
 
     designs = [{"name": r[0], "description": r[1]} for r in catalog.designs_table()[1]]
     sizes = [{"name": r[0], "description": f"{r[1]}{', ' + r[3] if r[3] else ''}"}
@@ -305,7 +307,8 @@ def options() -> dict[str, Any]:
     fonts = [{"name": r[0], "description": r[3]} for r in catalog.fonts_table(system=False)[1]]
     sheets = [{"name": r[0], "description": f"{r[1]}, {r[3]} cards"}
               for r in catalog.sheets_table()[1]]
-    return {"designs": designs, "sizes": sizes, "fonts": fonts, "sheets": sheets}
+    return {"designs": designs, "sizes": sizes, "fonts": fonts, "sheets": sheets,
+            "hours_words": list(hours_words())}
 
 
 async def _capped_body(request: Request, limit: int) -> bytes | None:
