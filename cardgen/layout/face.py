@@ -1118,7 +1118,7 @@ def _load_background(spec: CardSpec, side: Side, base_dir: Path, card_w: float,
     image, problems = check_image(
         value, base_dir, what="background picture", code="CG750", path=path,
         fix="set card.background to a PNG or JPEG file, relative to the YAML file, or "
-        "remove it")
+        "remove it", keep_pixels=True)
     if image is None:
         return None, problems
     over = PICTURE_OVERHANG
@@ -1143,7 +1143,16 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
         mtime = picture.path.stat().st_mtime_ns
     except OSError:
         mtime = 0
-    under = backdrop(picture.path, mtime, picture, card_w, card_h)
+    value, where = _background_value(env.spec, env.side)
+    try:
+        under = backdrop(picture.path, mtime, picture, card_w, card_h)
+    except (OSError, ValueError) as exc:
+        # Checked a moment ago; moved, deleted or overwritten since.
+        return [Problem(
+            "CG750", f"the background picture {picture.path} cannot be read any more ({exc}); "
+            "it was moved, deleted or changed while cardgen was reading it", "error",
+            "leave the picture in place while cardgen runs, then run it again (re-export "
+            "the picture as PNG or JPEG if it is damaged)", where)]
     worst: dict[str, tuple[float, TextItem]] = {}
     for item in items:
         if not isinstance(item, TextItem):
@@ -1151,7 +1160,6 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
         ratio = under.lowest_contrast(item.colour, item_box(item))
         if ratio < TEXT_CONTRAST and ratio < worst.get(item.field, (99.0, item))[0]:
             worst[item.field] = (ratio, item)
-    value, where = _background_value(env.spec, env.side)
     return [Problem(
         "CG752",
         f"{field_name} is printed over the background picture with a contrast of "
