@@ -220,6 +220,31 @@ def test_uploaded_logos_are_checked_as_images() -> None:
         assert caught.value.code == "CG973"
     with pytest.raises(CardgenError, match="MB"):
         checked_logo(_image("PNG") + b"\0" * (6 * 1024 * 1024))
+    # cut off in the upload: refused here, as `cardgen check` would refuse it
+    for kind in ("PNG", "JPEG"):
+        whole = _image(kind, (300, 200))
+        with pytest.raises(CardgenError) as caught:
+            checked_logo(whole[:len(whole) * 6 // 10])
+        assert caught.value.code == "CG973"
+
+
+def test_a_broken_logo_typed_in_the_form_is_the_located_cg720(tmp_path: Path) -> None:
+    whole = _image("JPEG", (300, 200))
+    (tmp_path / "cut.jpg").write_bytes(whole[:len(whole) * 6 // 10])
+    studio = Studio(_opened(tmp_path, starter_text().replace(
+        "design: discreet", "design: classic", 1)))
+    data = studio.document.as_json()
+    assert isinstance(data, dict)
+    data["card"]["logo"] = "cut.jpg"
+    answer = studio.render(data, None, ["front", "back"])
+    (problem,) = [p for p in answer["problems"] if p["severity"] == "error"]
+    assert (problem["code"], problem["path"]) == ("CG720", "card.logo")
+    assert problem["where"].startswith("cards.yaml:") and "truncated" in problem["message"]
+    assert answer["images"] == {}
+    status, built = studio.build(data)
+    assert status == 422 and [p["code"] for p in built["problems"]
+                              if p["severity"] == "error"] == ["CG720"]
+    assert not (tmp_path / "output").exists()
 
 
 def test_uploaded_spreadsheets_are_checked_as_utf8_csv() -> None:
