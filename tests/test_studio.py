@@ -119,6 +119,36 @@ def test_a_missing_file_starts_from_the_starter_card_and_is_made_on_save(
     assert [p.name for p in tmp_path.iterdir()] == ["new.yaml"]  # no scratch file left
 
 
+def test_a_save_during_a_preview_writes_the_document_whole(tmp_path: Path) -> None:
+    """Regression: the server writes the page's document for a preview and for Save in two
+    threads; both dumped it through one ruamel YAML object, and on a busy machine Save
+    failed with EmitterError (test_save_writes_the_yaml_keeping_its_comments, now and then).
+    """
+    import threading
+
+    document = _opened(tmp_path, starter_text())
+    data = document.as_json()
+    expected = document.updated_text(data)
+    failures: list[str] = []
+
+    def preview_and_save() -> None:
+        for _ in range(30):
+            try:
+                if document.updated_text(data) != expected:
+                    failures.append("a different text")
+                document.save(data, overwrite=True)
+            except Exception as error:  # what the server would have answered with a 500
+                failures.append(repr(error))
+
+    threads = [threading.Thread(target=preview_and_save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert (tmp_path / "cards.yaml").read_text("utf-8") == expected
+
+
 def test_save_refuses_a_file_changed_on_disk_until_asked_to_overwrite(tmp_path: Path) -> None:
     document = _opened(tmp_path, starter_text())
     other = starter_text().replace("copies: 30", "copies: 40")
