@@ -56,12 +56,13 @@ class CheckedImage:
 @dataclass(frozen=True)
 class _Reading:
     """What opening an image file found: its size, or why cardgen cannot use it (`too_big`
-    for a file over the limits, CG751)."""
+    for a file over the limits, CG751; `damaged` for a picture cut off or corrupt)."""
 
     width: int = 0
     height: int = 0
     why: str = ""
     too_big: bool = False
+    damaged: bool = False
 
 
 #: The pixels (RGBA) of the last background picture checked, kept until its contrast is
@@ -97,12 +98,14 @@ def _read(file: Path, mtime_ns: int, size: int, keep: bool) -> _Reading:
     if size > MAX_IMAGE_BYTES:
         return _Reading(why=f"is {size / 1024 / 1024:.1f} MB; cardgen reads images of up to "
                         f"{MAX_IMAGE_BYTES // 1024 // 1024} MB", too_big=True)
+    recognised = False
     try:
         with warnings.catch_warnings():
             # Pillow warns about pictures over 89 megapixels; cardgen's own limit is lower
             # and says so as a problem, not as a warning on the terminal.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(file)
+        recognised = True
         with image:
             kind = image.format
             width, height = image.size
@@ -126,12 +129,18 @@ def _read(file: Path, mtime_ns: int, size: int, keep: bool) -> _Reading:
         return _Reading(why=_too_big_why(exc), too_big=True)
     except IsADirectoryError:
         return _Reading(why="is a folder, not a picture")
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError,
-            MemoryError) as exc:
+    except UnidentifiedImageError:
         if size == 0:
-            return _Reading(why="is empty (0 bytes)")
-        return _Reading(why=f"cannot be read as an image ({exc}); it may be damaged or "
-                        "only partly copied")
+            return _Reading(why="is empty (0 bytes)", damaged=True)
+        return _Reading(why="cannot be read as an image: its contents are not a picture "
+                        "(PNG, JPEG or another kind)")
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+        if size == 0:
+            return _Reading(why="is empty (0 bytes)", damaged=True)
+        if recognised:
+            return _Reading(why=f"cannot be read as an image ({exc}): it is damaged or "
+                            "only partly copied", damaged=True)
+        return _Reading(why=f"cannot be read as an image ({exc})")
     return _Reading(width, height)
 
 
@@ -157,9 +166,13 @@ def check_image(value: str, base_dir: Path, *, what: str, code: str, path: DocPa
             "CG751", f"the {what} {file} {reading.why}", "error",
             "save it smaller (a card needs at most about 1,000 x 1,000 pixels at 300 dpi)",
             path)]
+    if reading.damaged:
+        fix = ("re-export the picture as PNG or JPEG, or copy or download it again (this "
+               "copy is damaged or incomplete)")
+    elif reading.why != "does not exist":
+        fix = f"re-export the picture as PNG or JPEG; {fix}"
     if reading.why:
-        return None, [Problem(code, f"the {what} {file} {reading.why}", "error",
-                              f"{fix} (re-export the picture as PNG or JPEG)", path)]
+        return None, [Problem(code, f"the {what} {file} {reading.why}", "error", fix, path)]
     return CheckedImage(file, reading.width, reading.height), []
 
 
@@ -198,14 +211,15 @@ class Backdrop:
 
 
 @functools.lru_cache(maxsize=32)
-def backdrop(path: Path, mtime_ns: int, item: ImageItem, card_w: float, card_h: float
-             ) -> Backdrop:
-    """The picture of `item` sampled over a card of `card_w` x `card_h` mm (cached by file
-    and date: a batch's cards share it), from the pixels `check_image` kept if it decoded
-    this file; OSError if the file can no longer be read."""
+def backdrop(path: Path, mtime_ns: int, item: ImageItem, card_w: float, card_h: float,
+             file_size: int = -1) -> Backdrop:
+    """The picture of `item` sampled over a card of `card_w` x `card_h` mm (cached by file,
+    date and `file_size` (-1: unknown): a batch's cards share it), from the pixels `check_image`
+    kept if it decoded this file; OSError if the file can no longer be read."""
     from PIL import Image
 
-    kept = [key for key in _decoded if key[:2] == (path, mtime_ns)]
+    kept = [key for key in _decoded
+            if key[:2] == (path, mtime_ns) and file_size in (key[2], -1)]
     if kept:
         picture = _decoded.pop(kept[0])
     else:

@@ -1140,12 +1140,13 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
     """CG752 for each field with a line whose box, on the background picture, has less
     than 4.5:1 contrast against some sample of the picture under it (each field once)."""
     try:
-        mtime = picture.path.stat().st_mtime_ns
+        info = picture.path.stat()
+        mtime, size = info.st_mtime_ns, info.st_size
     except OSError:
-        mtime = 0
+        mtime, size = 0, -1
     value, where = _background_value(env.spec, env.side)
     try:
-        under = backdrop(picture.path, mtime, picture, card_w, card_h)
+        under = backdrop(picture.path, mtime, picture, card_w, card_h, size)
     except (OSError, ValueError) as exc:
         # Checked a moment ago; moved, deleted or overwritten since.
         return [Problem(
