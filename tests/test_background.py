@@ -414,3 +414,25 @@ def test_a_picture_cut_anywhere_is_checked_or_refused_cleanly(
     assert all(p.code == "CG750" and str(p.location) == where for p in errors), errors
     if cut < 0.99:
         assert errors  # a photo missing any of its pixel data is refused
+
+
+def test_a_background_photo_is_decoded_once_and_not_held(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked (every pixel) and sampled for contrast from one decoding, on both faces; its
+    pixels are let go once sampled."""
+    import PIL.Image
+
+    (tmp_path / "photo.jpg").write_bytes(_JPEG)
+    opened: list[str] = []
+    real_open = PIL.Image.open
+
+    def counting_open(fp: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(PIL.Image, "open", counting_open)
+    source, _where = _campaign(tmp_path, "card background", "photo.jpg")
+    card = _prepare(source)
+    assert all(isinstance(face.items[0], ImageItem) for face in card.faces.values())
+    assert opened.count(str(tmp_path / "photo.jpg")) == 1
+    assert backdrop._decoded == {}

@@ -65,8 +65,8 @@ class _Reading:
     damaged: bool = False
 
 
-#: The pixels (RGBA) of the last background picture checked, kept until its contrast is
-#: measured so that a photograph is decoded once (one slot: a face is checked, then measured).
+#: The pixels (RGBA) of the background picture just checked, kept until `backdrop` samples
+#: them (right after the check) so that a photograph is decoded once; then let go.
 _decoded: dict[tuple[Path, int, int], Image.Image] = {}
 
 

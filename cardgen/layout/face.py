@@ -43,7 +43,7 @@ from cardgen.checks.channels import printed_link
 from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio, relative_luminance
-from cardgen.layout.backdrop import PICTURE_OVERHANG, backdrop, check_image
+from cardgen.layout.backdrop import PICTURE_OVERHANG, Backdrop, backdrop, check_image
 from cardgen.layout.designs import (
     FACE_FIELDS,
     TEXT_ELEMENTS,
@@ -1122,8 +1122,34 @@ def _load_background(spec: CardSpec, side: Side, base_dir: Path, card_w: float,
     if image is None:
         return None, problems
     over = PICTURE_OVERHANG
-    return ImageItem(-over, -over, card_w + 2 * over, card_h + 2 * over, image.path,
-                     cover=True), problems
+    item = ImageItem(-over, -over, card_w + 2 * over, card_h + 2 * over, image.path,
+                     cover=True)
+    try:
+        # Sampled now, from the pixels the check decoded (then let go): a photograph is
+        # decoded once, and not held while the face is laid out.
+        _backdrop_of(item, card_w, card_h)
+    except (OSError, ValueError) as exc:
+        return None, [*problems, _picture_gone(item, path, exc)]
+    return item, problems
+
+
+def _backdrop_of(picture: ImageItem, card_w: float, card_h: float) -> Backdrop:
+    """The background picture sampled over the card (cached by the file's date and size)."""
+    try:
+        info = picture.path.stat()
+        mtime, size = info.st_mtime_ns, info.st_size
+    except OSError:
+        mtime, size = 0, -1
+    return backdrop(picture.path, mtime, picture, card_w, card_h, size)
+
+
+def _picture_gone(picture: ImageItem, where: DocPath, exc: Exception) -> Problem:
+    # Checked a moment ago; moved, deleted or overwritten since.
+    return Problem(
+        "CG750", f"the background picture {picture.path} cannot be read any more ({exc}); "
+        "it was moved, deleted or changed while cardgen was reading it", "error",
+        "leave the picture in place while cardgen runs, then run it again (re-export "
+        "the picture as PNG or JPEG if it is damaged)", where)
 
 
 def _text_path(side: Side, field_name: str) -> DocPath:
@@ -1139,21 +1165,11 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
                                card_w: float, card_h: float) -> list[Problem]:
     """CG752 for each field with a line whose box, on the background picture, has less
     than 4.5:1 contrast against some sample of the picture under it (each field once)."""
-    try:
-        info = picture.path.stat()
-        mtime, size = info.st_mtime_ns, info.st_size
-    except OSError:
-        mtime, size = 0, -1
     value, where = _background_value(env.spec, env.side)
     try:
-        under = backdrop(picture.path, mtime, picture, card_w, card_h, size)
+        under = _backdrop_of(picture, card_w, card_h)
     except (OSError, ValueError) as exc:
-        # Checked a moment ago; moved, deleted or overwritten since.
-        return [Problem(
-            "CG750", f"the background picture {picture.path} cannot be read any more ({exc}); "
-            "it was moved, deleted or changed while cardgen was reading it", "error",
-            "leave the picture in place while cardgen runs, then run it again (re-export "
-            "the picture as PNG or JPEG if it is damaged)", where)]
+        return [_picture_gone(picture, where, exc)]
     worst: dict[str, tuple[float, TextItem]] = {}
     for item in items:
         if not isinstance(item, TextItem):
