@@ -45,7 +45,7 @@ from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.languages import language_name
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio, relative_luminance
-from cardgen.layout.backdrop import PICTURE_OVERHANG, backdrop, check_image
+from cardgen.layout.backdrop import PICTURE_OVERHANG, Backdrop, backdrop, check_image
 from cardgen.layout.designs import (
     FACE_FIELDS,
     TEXT_ELEMENTS,
@@ -1149,12 +1149,38 @@ def _load_background(spec: CardSpec, side: Side, base_dir: Path, card_w: float,
     image, problems = check_image(
         value, base_dir, what="background picture", code="CG750", path=path,
         fix="set card.background to a PNG or JPEG file, relative to the YAML file, or "
-        "remove it")
+        "remove it", keep_pixels=True)
     if image is None:
         return None, problems
     over = PICTURE_OVERHANG
-    return ImageItem(-over, -over, card_w + 2 * over, card_h + 2 * over, image.path,
-                     cover=True), problems
+    item = ImageItem(-over, -over, card_w + 2 * over, card_h + 2 * over, image.path,
+                     cover=True)
+    try:
+        # Sampled now, from the pixels the check decoded (then let go): a photograph is
+        # decoded once, and not held while the face is laid out.
+        _backdrop_of(item, card_w, card_h)
+    except (OSError, ValueError) as exc:
+        return None, [*problems, _picture_gone(item, path, exc)]
+    return item, problems
+
+
+def _backdrop_of(picture: ImageItem, card_w: float, card_h: float) -> Backdrop:
+    """The background picture sampled over the card (cached by the file's date and size)."""
+    try:
+        info = picture.path.stat()
+        mtime, size = info.st_mtime_ns, info.st_size
+    except OSError:
+        mtime, size = 0, -1
+    return backdrop(picture.path, mtime, picture, card_w, card_h, size)
+
+
+def _picture_gone(picture: ImageItem, where: DocPath, exc: Exception) -> Problem:
+    # Checked a moment ago; moved, deleted or overwritten since.
+    return Problem(
+        "CG750", f"the background picture {picture.path} cannot be read any more ({exc}); "
+        "it was moved, deleted or changed while cardgen was reading it", "error",
+        "leave the picture in place while cardgen runs, then run it again (re-export "
+        "the picture as PNG or JPEG if it is damaged)", where)
 
 
 def _text_path(side: Side, field_name: str) -> DocPath:
@@ -1170,11 +1196,11 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
                                card_w: float, card_h: float) -> list[Problem]:
     """CG752 for each field with a line whose box, on the background picture, has less
     than 4.5:1 contrast against some sample of the picture under it (each field once)."""
+    value, where = _background_value(env.spec, env.side)
     try:
-        mtime = picture.path.stat().st_mtime_ns
-    except OSError:
-        mtime = 0
-    under = backdrop(picture.path, mtime, picture, card_w, card_h)
+        under = _backdrop_of(picture, card_w, card_h)
+    except (OSError, ValueError) as exc:
+        return [_picture_gone(picture, where, exc)]
     worst: dict[str, tuple[float, TextItem]] = {}
     for item in items:
         if not isinstance(item, TextItem):
@@ -1182,7 +1208,6 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
         ratio = under.lowest_contrast(item.colour, item_box(item))
         if ratio < TEXT_CONTRAST and ratio < worst.get(item.field, (99.0, item))[0]:
             worst[item.field] = (ratio, item)
-    value, where = _background_value(env.spec, env.side)
     return [Problem(
         "CG752",
         f"{field_name} is printed over the background picture with a contrast of "

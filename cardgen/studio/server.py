@@ -24,6 +24,7 @@ import socket
 import sys
 import tempfile
 import threading
+import warnings
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ from starlette.staticfiles import StaticFiles
 from cardgen import Session
 from cardgen.errors import CardgenError, Location, Problem, sorted_problems
 from cardgen.input import limits
+from cardgen.layout.backdrop import MAX_IMAGE_PIXELS
 from cardgen.studio.document import StudioDocument
 from cardgen.studio.security import Guard, cookie_name, new_token
 
@@ -139,10 +141,20 @@ def checked_logo(data: bytes) -> str:
                            f"{MAX_LOGO_BYTES // (1024 * 1024)} MB", code="CG973",
                            fix="save a smaller PNG or JPEG (a few hundred pixels is plenty)")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        with image:
             kind = image.format
-            image.verify()
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError,
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise CardgenError(
+                    f"the uploaded logo has {width} x {height} pixels; cardgen reads images "
+                    f"of up to {MAX_IMAGE_PIXELS // 1_000_000} megapixels", code="CG973",
+                    fix="save a smaller PNG or JPEG (a few hundred pixels is plenty)")
+            # Every pixel, as `cardgen check` reads it: a cut-off upload is refused here.
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError,
             Image.DecompressionBombError):
         kind = None
     if kind not in ("PNG", "JPEG"):
