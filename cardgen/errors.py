@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pydantic_core import PydanticCustomError
+
 Severity = Literal["error", "warning"]
 #: A path into the user's document: keys and list indexes, e.g. ("helplines", "nspcc", "phone").
 DocPath = tuple[str | int, ...]
@@ -124,6 +126,29 @@ class VerificationError(CardgenError):
     """A rendered QR code did not decode back to its payload: the PDF must not be printed."""
 
     code = "CG800"
+
+
+class ValueRefused(ValueError):
+    """A value cardgen cannot use, found where the value is read (a phone number, an email
+    address, a language tag, opening hours): its problem code, what is wrong with it, and
+    what to change. Whoever reads the input turns it into a located `Problem`."""
+
+    def __init__(self, code: str, message: str, fix: str) -> None:
+        super().__init__(f"{message} ({fix})")
+        self.code = code
+        self.message = message
+        self.fix = fix
+
+
+#: The type of the pydantic error a `ValueRefused` becomes while the input is validated;
+#: `input.errors_translate` reports it under the refusal's own code, message and fix.
+VALUE_REFUSED = "value_refused"
+
+
+def refused_in_validation(refusal: ValueRefused) -> PydanticCustomError:
+    """`refusal` as pydantic carries it from a validator to `input.errors_translate`."""
+    return PydanticCustomError(VALUE_REFUSED, "{message}", {
+        "message": refusal.message, "code": refusal.code, "fix": refusal.fix})
 
 
 @dataclass

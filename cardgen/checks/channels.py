@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from cardgen.checks import discretion, phones
-from cardgen.errors import DocPath, Problem
+from cardgen.errors import DocPath, Problem, ValueRefused
 from cardgen.input.model import CardSpec, Face, Helpline, split_qr_target
 
 #: The police Silent Solution is a UK service (999, then 55 when asked).
@@ -55,14 +55,11 @@ _MECARD_RESERVED = re.compile(r"([\\:;])")
 _PHONE_PREFIXES_FREE_GB = ("800", "808")
 
 
-class ChannelError(ValueError):
-    """A value that cannot be used: a plain message, what to change, and a problem code."""
+class ChannelError(ValueRefused):
+    """An address that cannot be used: a plain message, what to change, and a problem code."""
 
     def __init__(self, message: str, fix: str, code: str) -> None:
-        super().__init__(f"{message} ({fix})")
-        self.message = message
-        self.fix = fix
-        self.code = code
+        super().__init__(code, message, fix)
 
 
 # --- email -------------------------------------------------------------------------------

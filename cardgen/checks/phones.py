@@ -40,7 +40,7 @@ from typing import Literal
 import phonenumbers as pn
 from phonenumbers import shortnumberinfo as sni
 
-from cardgen.errors import Problem
+from cardgen.errors import Problem, ValueRefused
 from cardgen.input.model import CardSpec, Helpline
 
 #: Dialled as emergency by every GSM phone whatever the region, so never a helpline QR.
@@ -57,14 +57,11 @@ _REGION_MISTAKES = {"UK": "GB for the United Kingdom", "EL": "GR for Greece",
                     "EN": "GB for England", "WA": "GB for Wales"}
 
 
-class NumberError(ValueError):
+class NumberError(ValueRefused):
     """A number that cannot be used: a plain message, what to change, and a problem code."""
 
     def __init__(self, message: str, fix: str, code: str = "CG201") -> None:
-        super().__init__(f"{message} ({fix})")
-        self.message = message
-        self.fix = fix
-        self.code = code
+        super().__init__(code, message, fix)
 
 
 @dataclass(frozen=True)

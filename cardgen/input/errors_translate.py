@@ -14,10 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from cardgen.errors import DocPath, Problem
-from cardgen.input.hours import PYDANTIC_ERROR as HOURS_WORD_ERROR
+from cardgen.errors import VALUE_REFUSED, DocPath, Problem
 from cardgen.input.hygiene import dotted
-from cardgen.input.languages import PYDANTIC_ERROR as LANGUAGE_TAG_ERROR
 from cardgen.input.model import CardSpec
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -264,7 +262,7 @@ def validation_problems(exc: ValidationError, data: dict[str, Any],
                 raws.append(Raw(Problem("CG121", f"{key} is missing{where}", "error",
                                          f"add '{key}:' here", path), "parent"))
             continue
-        if kind in (LANGUAGE_TAG_ERROR, HOURS_WORD_ERROR):
+        if kind == VALUE_REFUSED:
             raws.append(Raw(Problem(str(ctx["code"]), f"{dotted(path)}: {ctx['message']}",
                                     "error", str(ctx["fix"]), path)))
             continue

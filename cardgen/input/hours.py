@@ -30,15 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import core_schema
 
+from cardgen.errors import ValueRefused, refused_in_validation
 from cardgen.layout.labels import hours_words, label
 
 UNKNOWN_WORD_CODE = "CG183"
 LONE_BRACE_CODE = "CG184"
-#: the type of the pydantic error a refused `hours:` becomes (errors_translate reports it
-#: under its own code, as `languages.PYDANTIC_ERROR`)
-PYDANTIC_ERROR = "hours_word"
 
 
 @dataclass(frozen=True)
@@ -82,14 +80,8 @@ class Hours:
                 str, return_schema=core_schema.str_schema()))
 
 
-class HoursProblem(ValueError):
+class HoursProblem(ValueRefused):
     """An `hours:` value refused: its code (CG183, CG184), what is wrong, and the fix."""
-
-    def __init__(self, code: str, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.fix = fix
 
 
 def _known() -> str:
@@ -161,10 +153,10 @@ def _not_a_mapping(value: object) -> object:
     # word wrong, so it gets its own fix
     if isinstance(value, dict) and len(value) == 1 and None in value.values():
         word = str(next(iter(value)))
-        raise PydanticCustomError(PYDANTIC_ERROR, "{message}", {
-            "message": "expected text, not a mapping: YAML reads a value that starts with "
-                       "'{' as one, unless it is in quotes",
-            "code": "CG122", "fix": f'put the hours in quotes: hours: "{{{word}}}"'})
+        raise refused_in_validation(ValueRefused(
+            "CG122", "expected text, not a mapping: YAML reads a value that starts with '{' "
+                     "as one, unless it is in quotes",
+            f'put the hours in quotes: hours: "{{{word}}}"'))
     return value
 
 
@@ -172,5 +164,4 @@ def _validated(text: str) -> Hours:
     try:
         return parse_hours(text)
     except HoursProblem as problem:
-        raise PydanticCustomError(PYDANTIC_ERROR, "{message}", {
-            "message": problem.message, "code": problem.code, "fix": problem.fix}) from None
+        raise refused_in_validation(problem) from None

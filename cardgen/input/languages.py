@@ -34,10 +34,10 @@ from dataclasses import dataclass
 
 import langcodes
 
+from cardgen.errors import ValueRefused
+
 MALFORMED_CODE = "CG180"
 UNREGISTERED_CODE = "CG181"
-#: the type of the pydantic error a refused tag becomes (see `model.LanguageTag`)
-PYDANTIC_ERROR = "language_tag"
 
 #: RFC 5646 `langtag` (grandfathered and private-use-only tags are not language tags here).
 LANGTAG_PATTERN = (
@@ -61,14 +61,8 @@ _TAG_HELP = ("write a BCP 47 language tag: a language code, then a script or reg
              "needed, joined by '-' (en, ur, ur-PK, pa-Arab)")
 
 
-class LanguageTagProblem(ValueError):
+class LanguageTagProblem(ValueRefused):
     """A `language:` value refused: its code (CG180, CG181), what is wrong, and the fix."""
-
-    def __init__(self, code: str, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.fix = fix
 
 
 @dataclass(frozen=True)

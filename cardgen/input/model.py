@@ -23,11 +23,10 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from cardgen.errors import refused_in_validation
 from cardgen.input.hours import Hours
 from cardgen.input.languages import LANGTAG_PATTERN, LanguageTagProblem, canonical_language
-from cardgen.input.languages import PYDANTIC_ERROR as LANGUAGE_TAG_ERROR
 from cardgen.input.units import Colour, parse_colour, parse_length
 
 LENGTH_PATTERN = r"^\s*-?(\d+(\.\d+)?|\.\d+)\s*(mm|cm|in|pt)?\s*$"
@@ -74,9 +73,7 @@ def _language_tag(value: object) -> object:
     try:
         return canonical_language(value)
     except LanguageTagProblem as problem:
-        # carried to errors_translate, which reports it under its own code (CG180, CG181)
-        raise PydanticCustomError(LANGUAGE_TAG_ERROR, "{message}", {
-            "message": problem.message, "code": problem.code, "fix": problem.fix}) from None
+        raise refused_in_validation(problem) from None
 
 
 #: A BCP 47 language tag, registered and canonical: "en", "ur", "pt-BR", "pa-Arab".
