@@ -594,6 +594,11 @@ def test_text_too_faint_on_a_picture_is_shown_beside_the_text(page: Page,
     title = page.locator('.field[data-path="front.title"]').get_by_role("alert")
     expect(title).to_contain_text("CG752")
     expect(title).to_contain_text("contrast")
+    expect(page.locator('.field[data-path="helplines.childline.phone"]').get_by_role("alert")
+           ).to_contain_text("CG752")
+    # the picture's field counts them: changing the picture is the other fix
+    expect(page.locator('.field[data-path="card.background"]').get_by_role("alert")
+           ).to_contain_text("12 texts are too faint to read on this picture")
     # light text reads on it: the errors go
     before = renders(page)
     page.locator('[name="card.colours.ink"]').fill("#ffffff")

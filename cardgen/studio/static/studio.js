@@ -547,10 +547,29 @@ function boxFor(path) {
   return document.getElementById("general-problems");
 }
 
+// Text too faint on a background picture (CG752) is said beside each text; the picture's own
+// field says it too, counted, since changing the picture is the other way to fix it.
+function pictureSummaries(problems) {
+  const faint = problems.filter((p) => p.code === "CG752");
+  const picture = getPath(["card", "background"]);
+  const counts = new Map();
+  for (const problem of faint) {
+    const side = problem.message.split(".", 1)[0];
+    const path = typeof picture === "string" ? "card.background"
+      : (picture && picture[side] ? `card.background.${side}` : null);
+    if (path) counts.set(path, (counts.get(path) || 0) + 1);
+  }
+  return [...counts].map(([path, count]) => ({
+    code: "CG752", severity: "error", path, variant: faint[0].variant,
+    message: `${count} text${count === 1 ? " is" : "s are"} too faint to read on this picture: each is marked beside its field`,
+    fix: "use a picture that is plainer (or lighter or darker) where the text goes, change the text colours, or remove the picture",
+  }));
+}
+
 function showProblems(problems) {
   lastProblems = problems;
   const groups = new Map();
-  for (const problem of problems) {
+  for (const problem of [...problems, ...pictureSummaries(problems)]) {
     const box = boxFor(problem.path);
     if (!groups.has(box)) groups.set(box, []);
     groups.get(box).push(problem);
