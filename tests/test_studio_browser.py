@@ -472,6 +472,7 @@ def test_the_back_in_urdu_prints_urdu_labels_and_saves_under_back(
 
     back_language = page.get_by_label("Language of this side (leave empty for the card's)").nth(1)
     assert back_language.get_attribute("name") == "back.language"
+    expect(back_language).to_have_attribute("placeholder", "the card's: en")
     # the languages cardgen has labels for are offered, by tag and name
     offered = page.evaluate("""(input) => [...input.list.options].map(
         (o) => [o.value, o.label])""", back_language.element_handle())
@@ -480,6 +481,9 @@ def test_the_back_in_urdu_prints_urdu_labels_and_saves_under_back(
     edit(page, "back.language", "ur")
     edit(page, "back.title", URDU_TITLE)
     expect(page.get_by_role("alert")).to_have_count(0)
+    # typed right to left, as it prints; the English title stays left to right
+    assert page.locator('[name="back.title"]').evaluate("(e) => e.matches(':dir(rtl)')")
+    assert page.locator('[name="front.title"]').evaluate("(e) => e.matches(':dir(ltr)')")
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Build PDF").click()
     pdf = tmp_path / "two-languages.pdf"
@@ -575,6 +579,13 @@ def test_uploading_a_background_picture(page: Page, studio: Studio, tmp_path: Pa
         "front": "Pale-sky.png", "back": "warm.png"}
     assert _corner_pixel(str(page.get_by_role("img", name="Back of the card").get_attribute(
         "src"))) == (0xf7, 0xe6, 0xc4)
+    count = renders(page)
+    page.get_by_role("button", name="Remove picture behind the back").click()
+    wait_for_preview(page, count + 1)
+    assert _corner_pixel(str(page.get_by_role("img", name="Back of the card").get_attribute(
+        "src"))) == (255, 255, 255)
+    expect(page.locator('.field[data-path="card.background.front"]')).to_contain_text(
+        "Now: Pale-sky.png")
 
     not_image = tmp_path / "upload" / "notes.png"
     not_image.write_text("not a picture", encoding="utf-8")

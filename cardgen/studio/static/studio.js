@@ -16,10 +16,10 @@ const state = {
 window.cardgenTimings = [];  // ms from an edit to its picture on screen (bench_studio.py)
 
 const FACE_FIELDS = [
+  ["language", "Language of this side (leave empty for the card's)", "language"],
   ["title", "Title", "text"], ["text", "Text", "textarea"], ["qr", "QR code opens", "qr"],
   ["helplines", "Helplines listed", "facehelplines"], ["write_in", "Write-in line", "text"],
   ["footer", "Footer", "text"], ["silent_call", "Print how to call 999 without speaking (UK)", "checkbox"],
-  ["language", "Language of this side (leave empty for the card's)", "language"],
 ];
 const HELPLINE_FIELDS = [
   ["name", "Name", "text"], ["phone", "Phone number", "tel"], ["sms", "Text (SMS) number", "tel"],
@@ -143,8 +143,9 @@ function bind(control, path, read) {
 
 function textInput(path, label, type = "text", hint) {
   const value = getPath(path);
-  const control = type === "textarea" ? el("textarea", { rows: 2 }) :
-    el("input", { type, autocomplete: "off" });
+  // dir=auto: a line typed in Urdu or Arabic reads right to left as it is typed, as it prints.
+  const control = type === "textarea" ? el("textarea", { rows: 2, dir: "auto" }) :
+    el("input", { type, autocomplete: "off", dir: type === "text" ? "auto" : null });
   control.value = value === undefined || value === null ? "" : String(value);
   const fallback = DEFAULTS[dotted(path)];
   if (fallback !== undefined && type !== "date") control.placeholder = String(fallback);
