@@ -324,6 +324,12 @@ def test_usable_on_a_360_pixel_phone(page: Page) -> None:
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 780
     assert deep.evaluate("""(e) => { const r = e.getBoundingClientRect();
         return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === e; }""")
+    # the language and picture fields fit the screen too
+    for name in ("language", "back.language", "card.background", "card.background.back"):
+        control = page.locator(f'[name="{name}"]')
+        control.scroll_into_view_if_needed()
+        box = control.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, name
 
 
 def test_the_printed_sheet_preview(page: Page) -> None:
