@@ -3,7 +3,9 @@ pixels under each line, the QR code on a plain paper patch, the file checked lik
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -184,3 +186,253 @@ def test_a_card_with_a_picture_builds_its_sheets(tmp_path: Path) -> None:
     colours = Image.open(tmp_path / "sheet.png").convert("RGB").getcolors(1 << 16) or []
     # the picture's colour covers a good part of the sheet
     assert sum(n for n, c in colours if c == (0xfd, 0xe9, 0xc8)) > 1000
+
+
+# Broken picture files: every way a logo or background file can be damaged is a located
+# CG720/CG750/CG751, found when the file is checked (every pixel decoded), never a traceback
+# and never a partial output.
+
+def _photo() -> Image.Image:
+    """A light, noisy picture: compressed, its bytes are spread like a photograph's."""
+    import random
+
+    chance = random.Random(16)
+    picture = Image.new("RGB", (240, 360))
+    picture.putdata([(chance.randrange(215, 256), chance.randrange(215, 256),
+                      chance.randrange(215, 256)) for _ in range(240 * 360)])
+    return picture
+
+
+def _encoded(kind: str) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    _photo().save(out, kind)
+    return out.getvalue()
+
+
+def _png_with_idat(data: bytes, change: Callable[[bytearray], None], fix_crc: bool) -> bytes:
+    import struct
+    import zlib
+
+    out = bytearray(data)
+    at = out.find(b"IDAT")
+    length = struct.unpack(">I", out[at - 4:at])[0]
+    body = out[at + 4:at + 4 + length]
+    change(body)
+    out[at + 4:at + 4 + length] = body
+    if fix_crc:
+        out[at + 4 + length:at + 8 + length] = struct.pack(">I", zlib.crc32(b"IDAT" + body))
+    return bytes(out)
+
+
+def _zero(body: bytearray) -> None:
+    body[40:80] = bytes(40)
+
+
+def _flip(body: bytearray) -> None:
+    body[10] ^= 0xFF
+
+
+def _jpeg_with_bad_huffman_table(data: bytes) -> bytes:
+    out = bytearray(data)
+    at = out.find(b"\xff\xc4")  # DHT: the segment that says how the pixels are coded
+    out[at + 5:at + 25] = b"\xab" * 20
+    return bytes(out)
+
+
+def _huge_png() -> bytes:
+    """A PNG header claiming 20,000 x 10,000 pixels: a few bytes that would take gigabytes
+    to decode (Pillow refuses it as a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 20_000, 10_000, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+
+
+BROKEN: dict[str, tuple[str, Callable[[], bytes], str]] = {
+    # kind: (file name, its bytes, what the message says)
+    "truncated JPEG": ("photo.jpg", lambda: _encoded("JPEG")[:len(_encoded("JPEG")) * 6 // 10],
+                       "image file is truncated"),
+    "truncated PNG": ("photo.png", lambda: _encoded("PNG")[:len(_encoded("PNG")) * 6 // 10],
+                      "image file is truncated"),
+    "JPEG with a corrupt segment": (
+        "photo.jpg", lambda: _jpeg_with_bad_huffman_table(_encoded("JPEG")), "broken data"),
+    "PNG with a corrupt chunk": (
+        "photo.png", lambda: _png_with_idat(_encoded("PNG"), _zero, fix_crc=True),
+        "cannot be read as an image"),
+    "PNG with a bad checksum": (
+        "photo.png", lambda: _png_with_idat(_encoded("PNG"), _flip, fix_crc=False),
+        "cannot be read as an image"),
+    "zero-byte file": ("photo.jpg", lambda: b"", "is empty (0 bytes)"),
+    "text file named .png": ("photo.png", lambda: b"holiday photo, to follow\n",
+                             "cannot be read as an image"),
+    "decompression bomb": ("huge.png", _huge_png,
+                           "has 200,000,000 pixels; cardgen reads images of up to 40 "
+                           "megapixels"),
+}
+
+PLACES = {
+    # place: (the YAML lines, the code of a broken file)
+    "card background": ("  background: {name}", "CG750"),
+    "face background": ("  background: {{back: {name}}}", "CG750"),
+    "logo": ("  logo: {name}", "CG720"),
+}
+
+
+def _campaign(folder: Path, place: str, name: str) -> tuple[Path, str]:
+    """cards.yaml with the picture `name` at `place`, and where its value is
+    (file:line:column)."""
+    line = PLACES[place][0].format(name=name)
+    text = starter_text().replace("design: discreet", f"design: classic\n{line}", 1)
+    source = folder / "cards.yaml"
+    source.write_text(text, encoding="utf-8")
+    # the line goes before the starter's comment on `design:`
+    (number,) = [n for n, got in enumerate(text.splitlines(), 1) if got.startswith(line)]
+    return source, f"{source}:{number}:{line.index(name) + 1}"
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("kind", BROKEN)
+def test_a_broken_picture_file_is_a_located_error_and_nothing_is_written(
+        tmp_path: Path, kind: str, place: str) -> None:
+    from conftest import run_cli
+
+    name, content, says = BROKEN[kind]
+    (tmp_path / name).write_bytes(content())
+    source, where = _campaign(tmp_path, place, name)
+    result = run_cli("build", str(source), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    code = "CG751" if kind == "decompression bomb" else PLACES[place][1]
+    assert f"{where}: error {code}: " in result.output
+    assert says in result.output and str(tmp_path / name) in result.output
+    if code != "CG751":
+        assert "re-export the picture as PNG or JPEG" in result.output
+    if kind not in ("text file named .png", "decompression bomb"):
+        assert "copy or download it again (this copy is damaged or incomplete)" in (
+            result.output)
+    assert "Traceback" not in result.output and "Warning" not in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("command", ["check", "preview", "export"])
+def test_every_command_reports_a_cut_off_background_photo(tmp_path: Path,
+                                                          command: str) -> None:
+    """Regression: a truncated background JPEG made `build` print `OSError: image file is
+    truncated` from the contrast check."""
+    from conftest import run_cli
+
+    name, content, _says = BROKEN["truncated JPEG"]
+    (tmp_path / name).write_bytes(content())
+    source, where = _campaign(tmp_path, "card background", name)
+    out = ["-o", str(tmp_path / "out")] if command != "check" else []
+    result = run_cli(command, str(source), *out)
+    assert result.exit_code == 1, result.output
+    assert f"{where}: error CG750: " in result.output
+    assert "image file is truncated" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_the_library_reports_a_broken_picture_as_for_other_input_errors(
+        tmp_path: Path) -> None:
+    from cardgen import api
+
+    name, content, _says = BROKEN["truncated JPEG"]
+    (tmp_path / name).write_bytes(content())
+    source, where = _campaign(tmp_path, "face background", name)
+    (problem,) = [p for p in api.check(source) if p.severity == "error"]
+    assert (problem.code, problem.path) == ("CG750", ("card", "background", "back"))
+    assert str(problem.location) == where
+    with pytest.raises(InputError) as built:
+        api.build(source, tmp_path / "out")
+    assert [p.code for p in built.value.problems() if p.severity == "error"] == ["CG750"]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    with pytest.raises(InputError):
+        api.preview(source, side="back")
+
+
+def test_a_picture_gone_before_its_contrast_is_measured_is_cg750(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cardgen.layout import face
+
+    _pale(tmp_path, "gone.png")
+    checked = face.check_image
+
+    def check_then_delete(*args: Any, **kwargs: Any) -> Any:
+        found = checked(*args, **kwargs)
+        backdrop._decoded.clear()  # as if the pixels had not been kept
+        (tmp_path / "gone.png").unlink(missing_ok=True)
+        return found
+
+    monkeypatch.setattr(face, "check_image", check_then_delete)
+    problems = _problems(_source(tmp_path, "{front: gone.png}"))
+    (problem,) = [p for p in problems if p.code == "CG750"]
+    assert problem.path == ("card", "background", "front")
+    assert "moved, deleted or changed" in problem.message
+
+
+@pytest.mark.parametrize("place", ["card background", "logo"])
+def test_a_picture_damaged_after_the_check_is_named_when_the_card_is_drawn(
+        tmp_path: Path, place: str) -> None:
+    from cardgen.errors import CardgenError
+
+    _pale(tmp_path, "art.png")
+    source, _where = _campaign(tmp_path, place, "art.png")
+    card = _prepare(source)
+    (tmp_path / "art.png").write_bytes(b"")
+    with pytest.raises(CardgenError) as caught:
+        face_pdf(card, tmp_path)
+    assert caught.value.code == PLACES[place][1]
+    assert "art.png" in caught.value.message and "moved, deleted or changed" in (
+        caught.value.message)
+
+
+_JPEG = _encoded("JPEG")
+_PNG = _encoded("PNG")
+
+
+@given(kind=st.sampled_from(["JPEG", "PNG"]), cut=st.floats(0, 1))
+@settings(max_examples=30, deadline=None)
+def test_a_picture_cut_anywhere_is_checked_or_refused_cleanly(
+        tmp_path_factory: pytest.TempPathFactory, kind: str, cut: float) -> None:
+    """`check` runs the same picture check as `build` (build checks first): a photo cut at
+    any byte is a clean card or a CG750, never another exception."""
+    from cardgen import api
+
+    data = _JPEG if kind == "JPEG" else _PNG
+    folder = tmp_path_factory.mktemp("cut")
+    name = f"photo.{kind.lower()}"
+    (folder / name).write_bytes(data[:round(len(data) * cut)])
+    source, where = _campaign(folder, "card background", name)
+    errors = [p for p in api.check(source) if p.severity == "error"]
+    assert all(p.code == "CG750" and str(p.location) == where for p in errors), errors
+    if cut < 0.99:
+        assert errors  # a photo missing any of its pixel data is refused
+
+
+def test_a_background_photo_is_decoded_once_and_not_held(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked (every pixel) and sampled for contrast from one decoding, on both faces; its
+    pixels are let go once sampled."""
+    import PIL.Image
+
+    (tmp_path / "photo.jpg").write_bytes(_JPEG)
+    opened: list[str] = []
+    real_open = PIL.Image.open
+
+    def counting_open(fp: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(PIL.Image, "open", counting_open)
+    source, _where = _campaign(tmp_path, "card background", "photo.jpg")
+    card = _prepare(source)
+    assert all(isinstance(face.items[0], ImageItem) for face in card.faces.values())
+    assert opened.count(str(tmp_path / "photo.jpg")) == 1
+    assert backdrop._decoded == {}

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from cardgen.errors import CardgenError
-from cardgen.layout.labels import label, label_keys, labels_dir, languages_of, load_labels
+from cardgen.layout.labels import (
+    hours_words,
+    label,
+    label_keys,
+    labels_dir,
+    languages_of,
+    load_labels,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "languages"
 LANGUAGES = sorted(["en", *(p.stem for p in EXAMPLES.glob("*.yaml"))])
@@ -57,6 +64,7 @@ def test_files_are_merged(tmp_path: Path) -> None:
     ({"a": 'free: "Free"\n'}, "must map language tags to wordings"),
     ({"a": 'call: {en: "Call {number}", pl: "Zadzwoń"}\n'}, "placeholders"),
     ({"a": "- free\n"}, "must map label keys"),
+    ({"hours": 'free: {en: "Free {when}"}\n'}, "hours words print as they are"),
 ])
 def test_bad_label_files_are_refused_at_load(tmp_path: Path, files: dict[str, str],
                                              said: str) -> None:
@@ -64,6 +72,11 @@ def test_bad_label_files_are_refused_at_load(tmp_path: Path, files: dict[str, st
         load_labels(_folder(tmp_path, **files))
     assert caught.value.code == "CG780"
     assert said in str(caught.value)
+
+
+def test_the_hours_words_are_the_keys_of_hours_yaml() -> None:
+    assert hours_words() == ("any_time", "every_day", "free", "free_any_time")
+    assert set(hours_words()) <= set(label_keys())
 
 
 def test_shipped_labels_folder_loads() -> None:

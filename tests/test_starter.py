@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import run_cli
+from conftest import run_cli, write
 from pdfprobe import all_text
 from ruamel.yaml import YAML
 
@@ -152,3 +152,16 @@ def test_interactive_init_asks_hours_groups_numbers_and_warns_of_a_repeated_numb
 ])
 def test_init_groups_numbers_as_they_are_read(typed: str, grouped: str) -> None:
     assert starter.check_phone(typed) == grouped
+
+
+def test_hours_validator_takes_hours_words_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    assert starter.check_hours("{free_any_time}") == "{free_any_time}"
+    with pytest.raises(ValueError, match=r"'\{fre\}' is not an hours word: did you mean"):
+        starter.check_hours("{fre}")
+    # written so that YAML reads it back as text, and the card builds
+    answers = starter.Answers("Club", (starter.LocalHelpline(
+        "Oak Club", "0113 378 9000", starter.check_hours("{every_day}, 9am–5pm")),),
+        starter.DEFAULT_LINK)
+    write(tmp_path, starter.customised_text(answers))
+    check = run_cli("check", str(tmp_path / "cards.yaml"))
+    assert check.exit_code == 0, check.output

@@ -120,6 +120,37 @@ def test_a_missing_file_starts_from_the_starter_card_and_is_made_on_save(
     assert [p.name for p in tmp_path.iterdir()] == ["new.yaml"]  # no scratch file left
 
 
+def test_a_save_during_a_preview_writes_the_document_whole(tmp_path: Path) -> None:
+    """Regression: the server writes the page's document for a preview and for Save in two
+    threads; both dumped it through one ruamel YAML object, and on a busy machine Save
+    failed with EmitterError (test_save_writes_the_yaml_keeping_its_comments, now and then).
+    """
+    import threading
+
+    document = _opened(tmp_path, starter_text())
+    data = document.as_json()
+    expected = document.updated_text(data)
+    failures: list[str] = []
+
+    def preview_and_save() -> None:
+        for turn in range(30):
+            try:
+                if document.updated_text(data) != expected:
+                    failures.append("a different text")
+                if turn % 10 == 0:  # a save writes to disk and waits for it: a few
+                    document.save(data, overwrite=True)
+            except Exception as error:  # what the server would have answered with a 500
+                failures.append(repr(error))
+
+    threads = [threading.Thread(target=preview_and_save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert (tmp_path / "cards.yaml").read_text("utf-8") == expected
+
+
 def test_save_refuses_a_file_changed_on_disk_until_asked_to_overwrite(tmp_path: Path) -> None:
     document = _opened(tmp_path, starter_text())
     other = starter_text().replace("copies: 30", "copies: 40")
@@ -221,6 +252,31 @@ def test_uploaded_logos_are_checked_as_images() -> None:
         assert caught.value.code == "CG973"
     with pytest.raises(CardgenError, match="MB"):
         checked_logo(_image("PNG") + b"\0" * (6 * 1024 * 1024))
+    # cut off in the upload: refused here, as `cardgen check` would refuse it
+    for kind in ("PNG", "JPEG"):
+        whole = _image(kind, (300, 200))
+        with pytest.raises(CardgenError) as caught:
+            checked_logo(whole[:len(whole) * 6 // 10])
+        assert caught.value.code == "CG973"
+
+
+def test_a_broken_logo_typed_in_the_form_is_the_located_cg720(tmp_path: Path) -> None:
+    whole = _image("JPEG", (300, 200))
+    (tmp_path / "cut.jpg").write_bytes(whole[:len(whole) * 6 // 10])
+    studio = Studio(_opened(tmp_path, starter_text().replace(
+        "design: discreet", "design: classic", 1)))
+    data = studio.document.as_json()
+    assert isinstance(data, dict)
+    data["card"]["logo"] = "cut.jpg"
+    answer = studio.render(data, None, ["front", "back"])
+    (problem,) = [p for p in answer["problems"] if p["severity"] == "error"]
+    assert (problem["code"], problem["path"]) == ("CG720", "card.logo")
+    assert problem["where"].startswith("cards.yaml:") and "truncated" in problem["message"]
+    assert answer["images"] == {}
+    status, built = studio.build(data)
+    assert status == 422 and [p["code"] for p in built["problems"]
+                              if p["severity"] == "error"] == ["CG720"]
+    assert not (tmp_path / "output").exists()
 
 
 def test_uploaded_backgrounds_are_checked_as_pictures_with_their_own_limit() -> None:
@@ -328,3 +384,21 @@ def test_help_loads_no_web_framework(args: list[str]) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_hours_words_typed_in_the_form_are_saved_as_text_and_checked(tmp_path: Path) -> None:
+    from cardgen.layout.labels import hours_words
+    from cardgen.studio.server import options
+
+    assert options()["hours_words"] == list(hours_words())  # the form's hint names them
+    studio = Studio(_opened(tmp_path, starter_text()))
+    data = studio.document.as_json()
+    data["helplines"]["nspcc"]["hours"] = "{free_any_time}"
+    # YAML would read {free_any_time} unquoted as a mapping: it is written as text
+    saved = YAML(typ="safe").load(studio.document.updated_text(data))
+    assert saved["helplines"]["nspcc"]["hours"] == "{free_any_time}"
+    data["helplines"]["nspcc"]["hours"] = "{free_anytime}"
+    answer = studio.render(data, None, ["back"])
+    assert [(p["code"], p["path"]) for p in answer["problems"]
+            if p["severity"] == "error"] == [("CG183", "helplines.nspcc.hours")]
+    assert "did you mean {free_any_time}?" in answer["problems"][0]["fix"]

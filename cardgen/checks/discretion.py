@@ -70,7 +70,9 @@ def _face_texts(spec: CardSpec, side: str, face: Face, design: Design
             continue
         yield ("helplines", ident, "name"), helpline.name
         if helpline.hours:
-            yield ("helplines", ident, "hours"), helpline.hours
+            # as printed: hours words in the face's language
+            yield ("helplines", ident, "hours"), helpline.hours.printed(
+                face.language or spec.language)
         # an address is printed too: help@abuse-line.org gives the card away as well
         for key in ("email", "chat"):
             address = getattr(helpline, key)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cardgen.errors import DocPath, Problem
+from cardgen.input.hours import PYDANTIC_ERROR as HOURS_WORD_ERROR
 from cardgen.input.hygiene import dotted
 from cardgen.input.languages import PYDANTIC_ERROR as LANGUAGE_TAG_ERROR
 from cardgen.input.model import CardSpec
@@ -263,7 +264,7 @@ def validation_problems(exc: ValidationError, data: dict[str, Any],
                 raws.append(Raw(Problem("CG121", f"{key} is missing{where}", "error",
                                          f"add '{key}:' here", path), "parent"))
             continue
-        if kind == LANGUAGE_TAG_ERROR:
+        if kind in (LANGUAGE_TAG_ERROR, HOURS_WORD_ERROR):
             raws.append(Raw(Problem(str(ctx["code"]), f"{dotted(path)}: {ctx['message']}",
                                     "error", str(ctx["fix"]), path)))
             continue

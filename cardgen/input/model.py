@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cardgen.input.hours import Hours
 from cardgen.input.languages import LANGTAG_PATTERN, LanguageTagProblem, canonical_language
 from cardgen.input.languages import PYDANTIC_ERROR as LANGUAGE_TAG_ERROR
 from cardgen.input.units import Colour, parse_colour, parse_length
@@ -218,7 +219,12 @@ class Helpline(Model):
         description="A neutral name (such as a first name) under which a qr_contact code "
         "saves this helpline to the phone's contacts.",
     )
-    hours: Text | None = None
+    hours: Hours | None = Field(
+        default=None,
+        description="Opening hours, printed as written; an hours word in braces ({free}, "
+        "{any_time}, {every_day}, {free_any_time}) prints in the face's language: "
+        "\"{free}, 9am-5pm\". Write {{ or }} to print a brace.",
+    )
     verified_on: dt.date | None = Field(
         default=None, description="When the number was last checked (YYYY-MM-DD)."
     )

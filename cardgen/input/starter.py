@@ -116,6 +116,12 @@ def check_hours(text: str) -> str:
     if len(value) > 60:
         raise ValueError("keep the hours under 60 characters so they fit on the card, "
                          "e.g. 'Mon–Fri 9am–5pm'")
+    from cardgen.input.hours import HoursProblem, parse_hours
+
+    try:
+        parse_hours(value)  # hours words in braces ({free}), as a helpline's hours: takes
+    except HoursProblem as problem:
+        raise ValueError(f"{problem.message}: {problem.fix}") from None
     return value
 
 

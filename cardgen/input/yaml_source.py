@@ -92,10 +92,26 @@ _INDENTATION = ("expected <block end>", "mapping values are not allowed",
                 "could not find expected ':'")
 
 
+#: `key: {word}, more text`: a value that starts with braces (an hours word, `{free}, 9am`)
+#: is read as a flow mapping, and the text after it breaks the file
+_BRACES_THEN_TEXT = re.compile(r"^(\s*(?:-\s+)?[^\s#'\"{\[][^:#]*:\s+)\{[^{}\n]*\}[ \t]*[^\s#]")
+
+
 def _syntax_problem(exc: MarkedYAMLError, file: str, text: str) -> Problem:
     raw = str(exc.problem or exc.context or "the file is not valid YAML")
     message, fix = f"the file is not valid YAML: {raw}", "check this line and the one above it"
     mark = exc.problem_mark or exc.context_mark
+    if mark is not None:
+        lines = text.splitlines()
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        braces = _BRACES_THEN_TEXT.match(line)
+        if braces is not None:
+            key = braces.group(1).strip()
+            return Problem(
+                "CG110", "a value that starts with '{' is read as a mapping, and text "
+                "follows it", "error", f"put the whole value in quotes: {key} "
+                f"\"{line[braces.end(1):].split(' #')[0].strip()}\"", (),
+                Location(file, mark.line + 1, braces.end(1) + 1))
     if mark is not None and any(needle in raw for needle in _INDENTATION):
         words = indentation.syntax_words(text, mark.line + 1)
         if words is not None:

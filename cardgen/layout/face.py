@@ -45,7 +45,7 @@ from cardgen.errors import DocPath, InputError, Problem
 from cardgen.input.languages import language_name
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio, relative_luminance
-from cardgen.layout.backdrop import PICTURE_OVERHANG, backdrop, check_image
+from cardgen.layout.backdrop import PICTURE_OVERHANG, Backdrop, backdrop, check_image
 from cardgen.layout.designs import (
     FACE_FIELDS,
     TEXT_ELEMENTS,
@@ -416,16 +416,17 @@ def _silent_call(env: _Env) -> str | None:
 
 def _english_labels(env: _Env, orientation: Orientation) -> Problem | None:
     """CG182 (a warning) when the face prints fixed labels (`_number_lines`,
-    `_channel_lines`, `_off_the_bill`, `_silent_call`) and cardgen has none in its language:
-    they come out in English. Located where the language is written (the face's own, else
-    the card's), so that two faces in one language make one warning."""
+    `_channel_lines`, `_off_the_bill`, `_silent_call`, hours words in a helpline's `hours:`)
+    and cardgen has none in its language: they come out in English. Located where the
+    language is written (the face's own, else the card's), so that two faces in one
+    language make one warning."""
     language = env.language
     if has_labels(language):
         return None
     prints_labels = (env.face.silent_call and env.face_design.places("footer", orientation)) \
         or (env.face_design.places("helplines", orientation) and any(
             h.sms or h.whatsapp or h.email or h.chat or not h.shows_on_bill
-            for _, h in env.helplines))
+            or (h.hours and h.hours.words) for _, h in env.helplines))
     if not prints_labels:
         return None
     path: DocPath = (env.side, "language") if env.face.language else ("language",)
@@ -515,8 +516,9 @@ def _fit_entry(env: _Env, hid: str, helpline: Helpline, width: float, scale: flo
         slots += _text_slots(env, "helplines", [*words, address], st.helpline_name, width,
                              scale, f"{base}.{key}", ("helplines", hid, key), span)
     if helpline.hours:
-        slots += _text_slots(env, "helplines", helpline.hours.split(), st.helpline_hours,
-                             width, scale, f"{base}.hours", ("helplines", hid, "hours"), span)
+        slots += _text_slots(env, "helplines", helpline.hours.printed(env.language).split(),
+                             st.helpline_hours, width, scale, f"{base}.hours",
+                             ("helplines", hid, "hours"), span)
     return slots
 
 
@@ -1056,8 +1058,8 @@ def _printed_texts(env: _Env, names: set[str]) -> list[tuple[str, DocPath, str, 
                 out.append((f"{base}.{key}", ("helplines", hid, key),
                             " ".join([*words, address]), st.helpline_name))
             if helpline.hours:
-                out.append((f"{base}.hours", ("helplines", hid, "hours"), helpline.hours,
-                            st.helpline_hours))
+                out.append((f"{base}.hours", ("helplines", hid, "hours"),
+                            helpline.hours.printed(env.language), st.helpline_hours))
     return out
 
 
@@ -1147,12 +1149,38 @@ def _load_background(spec: CardSpec, side: Side, base_dir: Path, card_w: float,
     image, problems = check_image(
         value, base_dir, what="background picture", code="CG750", path=path,
         fix="set card.background to a PNG or JPEG file, relative to the YAML file, or "
-        "remove it")
+        "remove it", keep_pixels=True)
     if image is None:
         return None, problems
     over = PICTURE_OVERHANG
-    return ImageItem(-over, -over, card_w + 2 * over, card_h + 2 * over, image.path,
-                     cover=True), problems
+    item = ImageItem(-over, -over, card_w + 2 * over, card_h + 2 * over, image.path,
+                     cover=True)
+    try:
+        # Sampled now, from the pixels the check decoded (then let go): a photograph is
+        # decoded once, and not held while the face is laid out.
+        _backdrop_of(item, card_w, card_h)
+    except (OSError, ValueError) as exc:
+        return None, [*problems, _picture_gone(item, path, exc)]
+    return item, problems
+
+
+def _backdrop_of(picture: ImageItem, card_w: float, card_h: float) -> Backdrop:
+    """The background picture sampled over the card (cached by the file's date and size)."""
+    try:
+        info = picture.path.stat()
+        mtime, size = info.st_mtime_ns, info.st_size
+    except OSError:
+        mtime, size = 0, -1
+    return backdrop(picture.path, mtime, picture, card_w, card_h, size)
+
+
+def _picture_gone(picture: ImageItem, where: DocPath, exc: Exception) -> Problem:
+    # Checked a moment ago; moved, deleted or overwritten since.
+    return Problem(
+        "CG750", f"the background picture {picture.path} cannot be read any more ({exc}); "
+        "it was moved, deleted or changed while cardgen was reading it", "error",
+        "leave the picture in place while cardgen runs, then run it again (re-export "
+        "the picture as PNG or JPEG if it is damaged)", where)
 
 
 def _text_path(side: Side, field_name: str) -> DocPath:
@@ -1168,11 +1196,11 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
                                card_w: float, card_h: float) -> list[Problem]:
     """CG752 for each field with a line whose box, on the background picture, has less
     than 4.5:1 contrast against some sample of the picture under it (each field once)."""
+    value, where = _background_value(env.spec, env.side)
     try:
-        mtime = picture.path.stat().st_mtime_ns
-    except OSError:
-        mtime = 0
-    under = backdrop(picture.path, mtime, picture, card_w, card_h)
+        under = _backdrop_of(picture, card_w, card_h)
+    except (OSError, ValueError) as exc:
+        return [_picture_gone(picture, where, exc)]
     worst: dict[str, tuple[float, TextItem]] = {}
     for item in items:
         if not isinstance(item, TextItem):
@@ -1180,7 +1208,6 @@ def _picture_contrast_problems(env: _Env, picture: ImageItem, items: list[Item],
         ratio = under.lowest_contrast(item.colour, item_box(item))
         if ratio < TEXT_CONTRAST and ratio < worst.get(item.field, (99.0, item))[0]:
             worst[item.field] = (ratio, item)
-    value, where = _background_value(env.spec, env.side)
     return [Problem(
         "CG752",
         f"{field_name} is printed over the background picture with a contrast of "

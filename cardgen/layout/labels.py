@@ -9,6 +9,9 @@ filled from the values `label` is given.
 
 A language is looked up by its BCP 47 tag, then with its last subtag dropped, and so on
 (`pt-BR` -> `pt`), then in English.
+
+The keys of `hours.yaml` are the hours words (`free`, `any_time` ...) a helpline's `hours:`
+may write in braces (`cardgen.input.hours`); they take no placeholders.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from cardgen.errors import CardgenError
 
 FALLBACK_LANGUAGE = "en"
 LABEL_FILE_CODE = "CG780"
+#: the label file whose keys are the hours words
+HOURS_FILE = "hours.yaml"
 
 
 def labels_dir() -> Path:
@@ -50,7 +55,13 @@ def _placeholders(text: str) -> frozenset[str]:
 def load_labels(folder: Path) -> dict[str, dict[str, str]]:
     """Every label of the `*.yaml` files in `folder`, merged: key -> language -> wording.
     Raises CardgenError CG780 for a file that is not such a mapping, a key defined twice,
-    a key without English, or a translation whose placeholders differ from English's."""
+    a key without English, a translation whose placeholders differ from English's, or an
+    hours word (in `hours.yaml`) with a placeholder."""
+    return _load(folder)[0]
+
+
+def _load(folder: Path) -> tuple[dict[str, dict[str, str]], dict[str, Path]]:
+    """(the merged labels, the file each key is defined in)."""
     merged: dict[str, dict[str, str]] = {}
     origin: dict[str, Path] = {}
     for path in sorted(folder.glob("*.yaml")):
@@ -81,14 +92,26 @@ def load_labels(folder: Path) -> dict[str, dict[str, str]]:
                     raise _bad(path, f"the '{lang}' wording of '{key}' has placeholders "
                                      f"{sorted(_placeholders(text))}, English has "
                                      f"{sorted(wanted)}")
+            if path.name == HOURS_FILE and wanted:
+                raise _bad(path, f"the hours word '{key}' has placeholders {sorted(wanted)}; "
+                                 "hours words print as they are")
             merged[key] = table
             origin[key] = path
-    return merged
+    return merged, origin
 
 
 @functools.lru_cache(maxsize=1)
+def _loaded() -> tuple[dict[str, dict[str, str]], dict[str, Path]]:
+    return _load(labels_dir())
+
+
 def _labels() -> dict[str, dict[str, str]]:
-    return load_labels(labels_dir())
+    return _loaded()[0]
+
+
+def hours_words() -> tuple[str, ...]:
+    """The hours words (the keys of templates/labels/hours.yaml), in name order."""
+    return tuple(sorted(key for key, path in _loaded()[1].items() if path.name == HOURS_FILE))
 
 
 def label_keys() -> list[str]:

@@ -382,15 +382,28 @@ def _draw_item(canvas: Canvas, painter: _Painter, item: Item, face: FaceLayout, 
         _draw_qr(canvas, painter, item, h)
     elif isinstance(item, CircleItem):
         _draw_circle(canvas, painter, item, h)
-    elif isinstance(item, ImageItem) and item.cover:
-        _draw_cover_image(canvas, painter.picture(item.path), item, face, b)
     elif isinstance(item, ImageItem):
-        canvas.drawImage(
-            painter.picture(item.path),
-            mm_to_pt(item.x), h - mm_to_pt(item.y + item.height),
-            mm_to_pt(item.width), mm_to_pt(item.height),
-            preserveAspectRatio=True, anchor="c", mask="auto",
-        )
+        try:
+            if item.cover:
+                _draw_cover_image(canvas, painter.picture(item.path), item, face, b)
+            else:
+                canvas.drawImage(
+                    painter.picture(item.path),
+                    mm_to_pt(item.x), h - mm_to_pt(item.y + item.height),
+                    mm_to_pt(item.width), mm_to_pt(item.height),
+                    preserveAspectRatio=True, anchor="c", mask="auto",
+                )
+        except (OSError, ValueError) as exc:
+            # The picture was checked whole (every pixel decoded) before layout; failing
+            # now, it was moved, deleted or changed while cardgen ran.
+            # reportlab prefixes the reader's identity to the reason: keep the reason.
+            reason = str(exc).rsplit("] ", 1)[-1].strip()
+            raise CardgenError(
+                f"the picture {item.path} cannot be read any more ({reason}); it was moved, "
+                "deleted or changed while cardgen was running",
+                code="CG750" if item.cover else "CG720",
+                fix="leave the picture in place while cardgen runs, then run it again "
+                "(re-export the picture as PNG or JPEG if it is damaged)") from exc
 
 
 def _draw_circle(canvas: Canvas, painter: _Painter, item: CircleItem, card_h_pt: float

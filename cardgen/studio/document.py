@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,6 +224,10 @@ class StudioDocument:
     text: str
     disk_digest: str | None
     _tree: tuple[str, YAML, CommentedMap] | None = field(default=None, repr=False)
+    # The server answers a preview and a Save in two threads at once, and a ruamel YAML
+    # object dumps one document at a time (two at once fail with EmitterError).
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False,
+                                   compare=False)
 
     @classmethod
     def open(cls, path: Path) -> StudioDocument:
@@ -256,19 +261,21 @@ class StudioDocument:
         return self._tree[1], self._tree[2]
 
     def as_json(self) -> JsonValue:
-        return as_plain(self._parsed()[1])
+        with self._lock:
+            return as_plain(self._parsed()[1])
 
     def updated_text(self, data: JsonValue) -> str:
         """The file's text with the page's values laid over it."""
         if not isinstance(data, dict):
             raise CardgenError("the page sent a document that is not a set of keys",
                                code="CG971", fix="reload the page")
-        yaml, tree = self._parsed()
-        tree = copy.deepcopy(tree)
-        merge_into(tree, data)
-        out = io.StringIO()
-        yaml.dump(tree, out)
-        return out.getvalue()
+        with self._lock:
+            yaml, tree = self._parsed()
+            tree = copy.deepcopy(tree)
+            merge_into(tree, data)
+            out = io.StringIO()
+            yaml.dump(tree, out)
+            return out.getvalue()
 
     def changed_on_disk(self) -> bool:
         try:
@@ -283,23 +290,25 @@ class StudioDocument:
         """Writes the page's document to FILE atomically (a new file beside it, then renamed
         over it). Refuses with CG970 when FILE changed on disk since it was read, unless the
         user chose to overwrite. Returns the text written."""
-        text = self.updated_text(data)
-        _parse(text, str(self.path))  # what is saved must read back as it was meant
-        if not overwrite and self.changed_on_disk():
-            raise CardgenError(
-                f"{self.path.name} was changed on disk by another program since the studio "
-                "opened it; nothing was saved", code="CG970",
-                location=Location(str(self.path)),
-                fix="choose 'Reload from disk' to see the other change (yours are lost), or "
-                "'Save anyway' to replace it with what the page shows")
-        _write_atomically(self.path, text)
-        self.text = text
-        self.disk_digest = digest(text)
-        return text
+        with self._lock:
+            text = self.updated_text(data)
+            _parse(text, str(self.path))  # what is saved must read back as it was meant
+            if not overwrite and self.changed_on_disk():
+                raise CardgenError(
+                    f"{self.path.name} was changed on disk by another program since the "
+                    "studio opened it; nothing was saved", code="CG970",
+                    location=Location(str(self.path)),
+                    fix="choose 'Reload from disk' to see the other change (yours are "
+                    "lost), or 'Save anyway' to replace it with what the page shows")
+            _write_atomically(self.path, text)
+            self.text = text
+            self.disk_digest = digest(text)
+            return text
 
     def reload(self) -> None:
         fresh = StudioDocument.open(self.path)
-        self.text, self.disk_digest = fresh.text, fresh.disk_digest
+        with self._lock:
+            self.text, self.disk_digest = fresh.text, fresh.disk_digest
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -24,6 +24,7 @@ import socket
 import sys
 import tempfile
 import threading
+import warnings
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ from starlette.staticfiles import StaticFiles
 from cardgen import Session
 from cardgen.errors import CardgenError, Location, Problem, sorted_problems
 from cardgen.input import limits
+from cardgen.layout.backdrop import MAX_IMAGE_PIXELS
 from cardgen.studio.document import StudioDocument
 from cardgen.studio.security import Guard, cookie_name, new_token
 
@@ -144,10 +146,21 @@ def checked_logo(data: bytes, what: str = "logo", limit: int = MAX_LOGO_BYTES) -
                            fix="save a smaller PNG or JPEG (a logo needs a few hundred "
                            "pixels, a whole card about 1,000 x 1,000)")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        with image:
             kind = image.format
-            image.verify()
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError,
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise CardgenError(
+                    f"the uploaded {what} has {width} x {height} pixels; cardgen reads "
+                    f"images of up to {MAX_IMAGE_PIXELS // 1_000_000} megapixels",
+                    code="CG973", fix="save a smaller PNG or JPEG (a logo needs a few "
+                    "hundred pixels, a whole card about 1,000 x 1,000)")
+            # Every pixel, as `cardgen check` reads it: a cut-off upload is refused here.
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError,
             Image.DecompressionBombError):
         kind = None
     if kind not in ("PNG", "JPEG"):
@@ -319,8 +332,10 @@ def language_choices() -> list[dict[str, str]]:
 
 @functools.cache
 def options() -> dict[str, Any]:
-    """What the page's pickers offer: the built-in designs, sizes, fonts and sheets."""
+    """What the page's pickers offer: the built-in designs, sizes, fonts and sheets; and the
+    hours words a helpline's hours may write in braces, for the form's hint."""
     from cardgen import catalog
+    from cardgen.layout.labels import hours_words
 
     designs = [{"name": r[0], "description": r[1]} for r in catalog.designs_table()[1]]
     sizes = [{"name": r[0], "description": f"{r[1]}{', ' + r[3] if r[3] else ''}"}
@@ -328,7 +343,8 @@ def options() -> dict[str, Any]:
     fonts = [{"name": r[0], "description": r[3]} for r in catalog.fonts_table(system=False)[1]]
     sheets = [{"name": r[0], "description": f"{r[1]}, {r[3]} cards"}
               for r in catalog.sheets_table()[1]]
-    return {"designs": designs, "sizes": sizes, "fonts": fonts, "sheets": sheets}
+    return {"designs": designs, "sizes": sizes, "fonts": fonts, "sheets": sheets,
+            "hours_words": list(hours_words())}
 
 
 async def _capped_body(request: Request, limit: int) -> bytes | None:

@@ -25,11 +25,16 @@ const HELPLINE_FIELDS = [
   ["name", "Name", "text"], ["phone", "Phone number", "tel"], ["sms", "Text (SMS) number", "tel"],
   ["sms_body", "Text message it starts", "text"], ["whatsapp", "WhatsApp number", "tel"],
   ["email", "Email address", "email"], ["email_subject", "Email subject", "text"],
-  ["chat", "Web chat address (https://)", "url"], ["hours", "Opening hours", "text"],
+  ["chat", "Web chat address (https://)", "url"], ["hours", "Opening hours", "text", hoursHint],
   ["shows_on_bill", "Calls show on the phone bill", "checkbox-true"],
   ["contact_name", "Neutral name to save it under in contacts", "text"],
   ["verified_on", "Number checked on", "date"],
 ];
+// The hours words come from the server (cardgen/templates/labels/hours.yaml), not a list here.
+function hoursHint() {
+  const words = (state.options.hours_words || []).map((word) => `{${word}}`);
+  return words.length ? `Words in braces print in the language of each face: ${words.join(", ")}, as in "{free}, 9am–5pm".` : "";
+}
 const LINK_FIELDS = [["name", "Name", "text"], ["url", "Web address", "url"],
   ["track", "Add the batch code to this link", "checkbox"]];
 const DEFAULTS = {
@@ -409,10 +414,10 @@ function entriesSection(kind, heading, fields, singular) {
     const shownNow = { value: shown };
     const box = el("fieldset", { class: "entry", "data-path": `${kind}.${id}` },
       el("legend", { text: `${singular}: ${shown}` }));
-    for (const [key, label, type] of fields) {
+    for (const [key, label, type, hint] of fields) {
       const path = [kind, id, key];
       box.append(type.startsWith("checkbox") ? checkbox(path, label, type === "checkbox-true")
-        : textInput(path, label, type));
+        : textInput(path, label, type, hint && hint()));
     }
     const tools = el("div", { class: "tools" });
     if (index > 0) tools.append(el("button", { type: "button", "data-move": `${kind}.${id}.-1`, text: "Move up", "aria-label": `Move ${shown} up`, onclick: () => moveEntry(kind, id, -1) }));
