@@ -26,6 +26,7 @@ from cardgen.studio.server import (
     Studio,
     checked_csv,
     checked_logo,
+    language_choices,
     outside_folder,
     safe_name,
 )
@@ -276,6 +277,40 @@ def test_a_broken_logo_typed_in_the_form_is_the_located_cg720(tmp_path: Path) ->
     assert status == 422 and [p["code"] for p in built["problems"]
                               if p["severity"] == "error"] == ["CG720"]
     assert not (tmp_path / "output").exists()
+
+
+def test_uploaded_backgrounds_are_checked_as_pictures_with_their_own_limit() -> None:
+    big = 6 * 1024 * 1024
+    photo = _image("JPEG") + b"\0" * big  # a JPEG's reader stops at its end marker
+    assert checked_logo(photo, "background picture", 25 * 1024 * 1024) == ".jpg"
+    with pytest.raises(CardgenError) as caught:
+        checked_logo(b"GIF89a", "background picture", 25 * 1024 * 1024)
+    assert caught.value.code == "CG973"
+    assert "background picture" in str(caught.value.fix)
+    with pytest.raises(CardgenError, match=r"the background picture is 26\.2 MB"):
+        checked_logo(_image("PNG") + b"\0" * (25 * 1024 * 1024), "background picture",
+                     25 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("background", [
+    "../sky.png", {"front": "../sky.png"}, {"back": "/etc/sky.jpg"}])
+def test_background_pictures_outside_the_folder_are_refused(tmp_path: Path,
+                                                            background: object) -> None:
+    problems = outside_folder({"card": {"background": background}}, tmp_path)
+    where = "card.background" + (f".{next(iter(background))}" if isinstance(background, dict)
+                                 else "")
+    assert [(p.code, ".".join(map(str, p.path))) for p in problems] == [("CG975", where)]
+    assert outside_folder({"card": {"background": {"front": "sky.png", "back": "b.jpg"}}},
+                          tmp_path) == []
+
+
+def test_the_language_fields_offer_the_languages_with_labels() -> None:
+    from cardgen.layout.labels import labelled_languages
+
+    offered = language_choices()
+    assert [c["name"] for c in offered] == labelled_languages()
+    named = {c["name"]: c["description"] for c in offered}
+    assert named["ur"] == "Urdu, اردو" and named["en"] == "English"
 
 
 def test_uploaded_spreadsheets_are_checked_as_utf8_csv() -> None:

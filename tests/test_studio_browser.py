@@ -295,7 +295,9 @@ def test_every_input_is_named_by_its_yaml_path_and_labelled(page: Page) -> None:
     names = {c["name"] for c in controls}
     for expected in ("campaign", "front.title", "helplines.childline.phone", "print.sheet",
                      "card.design", "card.colours.ink", "card.logo", "variants_csv",
-                     "back.helplines", "links.childline-web.url", "print.copies"):
+                     "back.helplines", "links.childline-web.url", "print.copies",
+                     "language", "front.language", "back.language", "card.background",
+                     "card.background.front", "card.background.back"):
         assert expected in names
     doc_keys = YAML(typ="safe").load(starter_text())
     for control in controls:
@@ -322,6 +324,12 @@ def test_usable_on_a_360_pixel_phone(page: Page) -> None:
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 780
     assert deep.evaluate("""(e) => { const r = e.getBoundingClientRect();
         return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === e; }""")
+    # the language and picture fields fit the screen too
+    for name in ("language", "back.language", "card.background", "card.background.back"):
+        control = page.locator(f'[name="{name}"]')
+        control.scroll_into_view_if_needed()
+        box = control.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, name
 
 
 def test_the_printed_sheet_preview(page: Page) -> None:
@@ -457,3 +465,161 @@ def test_picking_a_design_from_its_picture(page: Page, studio: Studio) -> None:
     line = next(x for x in studio.file.read_text("utf-8").splitlines() if "design:" in x)
     assert line.startswith("  design: qr-only") and line.endswith(
         "# a plain front with the QR code, the numbers on the back")
+
+
+# --- issue 16: a language for each side, pictures behind the card ------------------------
+
+URDU_TITLE = "مدد کے لیے بات کریں"
+
+
+def test_the_back_in_urdu_prints_urdu_labels_and_saves_under_back(
+        page: Page, studio: Studio, tmp_path: Path) -> None:
+    from cardgen.layout.labels import labelled_languages
+
+    back_language = page.get_by_label("Language of this side (leave empty for the card's)").nth(1)
+    assert back_language.get_attribute("name") == "back.language"
+    expect(back_language).to_have_attribute("placeholder", "the card's: en")
+    # the languages cardgen has labels for are offered, by tag and name
+    offered = page.evaluate("""(input) => [...input.list.options].map(
+        (o) => [o.value, o.label])""", back_language.element_handle())
+    assert [tag for tag, _ in offered] == labelled_languages()
+    assert ["ur", "Urdu, اردو"] in offered
+    edit(page, "back.language", "ur")
+    edit(page, "back.title", URDU_TITLE)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    # typed right to left, as it prints; the English title stays left to right
+    assert page.locator('[name="back.title"]').evaluate("(e) => e.matches(':dir(rtl)')")
+    assert page.locator('[name="front.title"]').evaluate("(e) => e.matches(':dir(ltr)')")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Build PDF").click()
+    pdf = tmp_path / "two-languages.pdf"
+    download.value.save_as(pdf)
+    back = " ".join(document_text(pdf, 1).split())  # double-sided: page 2 is the backs
+    assert URDU_TITLE in back
+    assert "SHOUT لکھ کر بھیجیں" in back  # the SMS label, in Urdu
+    assert "Text SHOUT to" not in back
+    assert "Scan for help" in " ".join(document_text(pdf, 0).split())  # the front: English
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved cards.yaml")).to_be_visible()
+    expected = starter_text().replace("  title: Free, confidential help",
+                                      f"  title: {URDU_TITLE}")
+    expected = expected.replace("  footer: If you are in danger right now, call 999.\n",
+                                "  footer: If you are in danger right now, call 999.\n"
+                                "  language: ur\n")
+    assert studio.file.read_text("utf-8") == expected  # every comment where it was
+
+
+def document_text(pdf: Path, page_index: int) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf.read_bytes())
+    try:
+        return str(document[page_index].get_textpage().get_text_range())
+    finally:
+        document.close()
+
+
+def test_a_language_name_typed_is_refused_beside_its_field(page: Page) -> None:
+    good = front_picture(page)
+    edit(page, "back.language", "urdu")
+    box = page.locator('.field[data-path="back.language"]')
+    alert = box.get_by_role("alert")
+    expect(alert).to_contain_text("CG181")
+    expect(alert).to_contain_text("'ur'")  # did you mean
+    expect(page.locator('[name="back.language"]')).to_have_attribute("aria-invalid", "true")
+    assert front_picture(page) == good  # the last good card stays
+    edit(page, "language", "Français")  # the card's own field too
+    expect(page.locator('.field[data-path="language"]').get_by_role("alert")).to_contain_text(
+        "CG18")
+    edit(page, "language", "")
+    edit(page, "back.language", "ur")
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def _png(path: Path, colour: str, size: tuple[int, int] = (400, 600)) -> bytes:
+    picture = io.BytesIO()
+    Image.new("RGB", size, colour).save(picture, "PNG")
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(picture.getvalue())
+    return picture.getvalue()
+
+
+def _corner_pixel(data_url: str) -> tuple[int, ...]:
+    import base64
+
+    png = base64.b64decode(data_url.split(",", 1)[1])
+    with Image.open(io.BytesIO(png)) as image:
+        return tuple(image.convert("RGB").getpixel((3, 3)))  # type: ignore[arg-type]
+
+
+def test_uploading_a_background_picture(page: Page, studio: Studio, tmp_path: Path) -> None:
+    pale = _png(tmp_path / "upload" / "Pale sky.png", "#dcebf7")
+    before = front_picture(page)
+    assert _corner_pixel(before) == (255, 255, 255)
+    count = renders(page)
+    page.get_by_label("Picture behind the whole card").set_input_files(
+        str(tmp_path / "upload" / "Pale sky.png"))
+    wait_for_preview(page, count + 1)
+    expect(page.locator('.field[data-path="card.background"]')).to_contain_text(
+        "Now: Pale-sky.png")
+    assert (studio.file.parent / "Pale-sky.png").read_bytes() == pale
+    expect(page.get_by_role("alert")).to_have_count(0)
+    after = front_picture(page)
+    assert after != before
+    assert _corner_pixel(after) == (0xdc, 0xeb, 0xf7)  # the picture, to the card's edge
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    assert saved(studio)["card"]["background"] == "Pale-sky.png"  # type: ignore[index]
+    assert "  background: Pale-sky.png\n" in studio.file.read_text("utf-8")
+
+    # a picture for the back only: the front keeps the whole card's
+    _png(tmp_path / "upload" / "warm.png", "#f7e6c4")
+    count = renders(page)
+    page.get_by_label("Picture behind the back").set_input_files(
+        str(tmp_path / "upload" / "warm.png"))
+    wait_for_preview(page, count + 1)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    assert saved(studio)["card"]["background"] == {  # type: ignore[index]
+        "front": "Pale-sky.png", "back": "warm.png"}
+    assert _corner_pixel(str(page.get_by_role("img", name="Back of the card").get_attribute(
+        "src"))) == (0xf7, 0xe6, 0xc4)
+    count = renders(page)
+    page.get_by_role("button", name="Remove picture behind the back").click()
+    wait_for_preview(page, count + 1)
+    assert _corner_pixel(str(page.get_by_role("img", name="Back of the card").get_attribute(
+        "src"))) == (255, 255, 255)
+    expect(page.locator('.field[data-path="card.background.front"]')).to_contain_text(
+        "Now: Pale-sky.png")
+
+    not_image = tmp_path / "upload" / "notes.png"
+    not_image.write_text("not a picture", encoding="utf-8")
+    page.get_by_label("Picture behind the front").set_input_files(str(not_image))
+    expect(page.locator('.field[data-path="card.background.front"]').get_by_role("alert")
+           ).to_contain_text("CG973")
+    assert not (studio.file.parent / "notes.png").exists()
+
+
+def test_text_too_faint_on_a_picture_is_shown_beside_the_text(page: Page,
+                                                              tmp_path: Path) -> None:
+    _png(tmp_path / "upload" / "night.png", "#101010")
+    count = renders(page)
+    page.get_by_label("Picture behind the whole card").set_input_files(
+        str(tmp_path / "upload" / "night.png"))
+    wait_for_preview(page, count + 1)
+    title = page.locator('.field[data-path="front.title"]').get_by_role("alert")
+    expect(title).to_contain_text("CG752")
+    expect(title).to_contain_text("contrast")
+    expect(page.locator('.field[data-path="helplines.childline.phone"]').get_by_role("alert")
+           ).to_contain_text("CG752")
+    # the picture's field counts them: changing the picture is the other fix
+    expect(page.locator('.field[data-path="card.background"]').get_by_role("alert")
+           ).to_contain_text("12 texts are too faint to read on this picture")
+    # light text reads on it: the errors go
+    before = renders(page)
+    page.locator('[name="card.colours.ink"]').fill("#ffffff")
+    page.locator('[name="card.colours.accent"]').fill("#ffffff")
+    page.wait_for_function("(n) => +document.body.dataset.renders > n", arg=before)
+    wait_for_preview(page, renders(page))
+    expect(page.get_by_role("alert").filter(has_text="CG752")).to_have_count(0)

@@ -6,9 +6,9 @@ FILE's text (`document`), checks it, and pictures it through the public API (`ca
 call at a time (the library's caches are not shared between threads). The studio reads and
 writes only in FILE's folder and its `output/` folder (CG975 for a path that leads out).
 
-Codes used here: CG973 (an uploaded logo is not a PNG or JPEG, or too big), CG974 (an
-uploaded spreadsheet is not UTF-8 CSV, or too big), CG975 (a file named outside FILE's
-folder), CG976 (the port cannot be listened on).
+Codes used here: CG973 (an uploaded logo or background picture is not a PNG or JPEG, or
+too big), CG974 (an uploaded spreadsheet is not UTF-8 CSV, or too big), CG975 (a file named
+outside FILE's folder), CG976 (the port cannot be listened on).
 """
 
 from __future__ import annotations
@@ -49,10 +49,13 @@ STATIC = Path(__file__).parent / "static"
 PREVIEW_DPI = 130
 SHEET_DPI = 60
 MAX_LOGO_BYTES = 5 * 1024 * 1024
+#: A background is often a photo: the studio takes what `cardgen check` reads (CG751).
+MAX_BACKGROUND_BYTES = 25 * 1024 * 1024
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 #: Values that may name a file; a file must be in FILE's folder.
 FILE_FIELDS = (("card", "logo"), ("card", "font"), ("card", "design"), ("print", "sheet"),
-               ("variants_csv",))
+               ("variants_csv",), ("card", "background"), ("card", "background", "front"),
+               ("card", "background", "back"))
 _FILE_LIKE = re.compile(r"[/\\]|\.(ya?ml|json|ttf|otf|png|jpe?g|csv)$", re.IGNORECASE)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
@@ -132,14 +135,16 @@ def _write_new(path: Path, data: bytes) -> None:
         raise
 
 
-def checked_logo(data: bytes) -> str:
-    """The file suffix of an uploaded logo that cardgen can print; CG973 otherwise."""
+def checked_logo(data: bytes, what: str = "logo", limit: int = MAX_LOGO_BYTES) -> str:
+    """The file suffix of an uploaded picture (a logo, or `what`: a background picture) that
+    cardgen can print; CG973 otherwise."""
     from PIL import Image, UnidentifiedImageError
 
-    if len(data) > MAX_LOGO_BYTES:
-        raise CardgenError(f"the logo is {len(data) / 1e6:.1f} MB; the studio takes up to "
-                           f"{MAX_LOGO_BYTES // (1024 * 1024)} MB", code="CG973",
-                           fix="save a smaller PNG or JPEG (a few hundred pixels is plenty)")
+    if len(data) > limit:
+        raise CardgenError(f"the {what} is {len(data) / 1e6:.1f} MB; the studio takes up to "
+                           f"{limit // (1024 * 1024)} MB", code="CG973",
+                           fix="save a smaller PNG or JPEG (a logo needs a few hundred "
+                           "pixels, a whole card about 1,000 x 1,000)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -149,9 +154,10 @@ def checked_logo(data: bytes) -> str:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise CardgenError(
-                    f"the uploaded logo has {width} x {height} pixels; cardgen reads images "
-                    f"of up to {MAX_IMAGE_PIXELS // 1_000_000} megapixels", code="CG973",
-                    fix="save a smaller PNG or JPEG (a few hundred pixels is plenty)")
+                    f"the uploaded {what} has {width} x {height} pixels; cardgen reads "
+                    f"images of up to {MAX_IMAGE_PIXELS // 1_000_000} megapixels",
+                    code="CG973", fix="save a smaller PNG or JPEG (a logo needs a few "
+                    "hundred pixels, a whole card about 1,000 x 1,000)")
             # Every pixel, as `cardgen check` reads it: a cut-off upload is refused here.
             image.load()
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError,
@@ -159,7 +165,7 @@ def checked_logo(data: bytes) -> str:
         kind = None
     if kind not in ("PNG", "JPEG"):
         raise CardgenError("the uploaded file is not a PNG or JPEG image", code="CG973",
-                           fix="upload the logo as a PNG or JPEG file")
+                           fix=f"upload the {what} as a PNG or JPEG file")
     return ".png" if kind == "PNG" else ".jpg"
 
 
@@ -270,6 +276,7 @@ class Studio:
 
     def warm_up(self) -> None:
         options()  # what the page asks for first
+        language_choices()
         with contextlib.suppress(CardgenError):  # the page will show the problem
             self.render(self.document.as_json(), None, ["front", "back"])
 
@@ -304,6 +311,23 @@ class Studio:
                 except CardgenError:
                     return None
         return self.design_pictures[name]
+
+
+@functools.cache
+def language_choices() -> list[dict[str, str]]:
+    """The languages cardgen prints its fixed labels in, for the language fields to offer
+    (any other tag may still be typed): tag, and name in English and in the language."""
+    import langcodes
+
+    from cardgen.layout.labels import labelled_languages
+
+    choices = []
+    for tag in labelled_languages():
+        language = langcodes.Language.get(tag)
+        name, own = language.display_name(), language.autonym()
+        choices.append({"name": tag,
+                        "description": name if own == name else f"{name}, {own}"})
+    return choices
 
 
 @functools.cache
@@ -354,6 +378,17 @@ def _refused(error: CardgenError, studio: Studio, status: int = 422) -> JSONResp
     return JSONResponse({"problems": studio.problems_json(error.problems())}, status)
 
 
+#: What the page uploads: kind -> (the YAML path it fills, what it is, its largest size).
+#: A picture (a logo, a background) is checked as one; a spreadsheet as UTF-8 CSV.
+UPLOADS = {
+    "logo": ("card.logo", "logo", MAX_LOGO_BYTES),
+    "background": ("card.background", "background picture", MAX_BACKGROUND_BYTES),
+    "front-background": ("card.background.front", "background picture", MAX_BACKGROUND_BYTES),
+    "back-background": ("card.background.back", "background picture", MAX_BACKGROUND_BYTES),
+    "csv": ("variants_csv", "variants spreadsheet", limits.MAX_CSV_BYTES),
+}
+
+
 def create_app(studio: Studio, *, port: int, token: str) -> Guard:
     """The studio's ASGI application, guarded."""
     page = (STATIC / "index.html").read_bytes()
@@ -372,7 +407,9 @@ def create_app(studio: Studio, *, port: int, token: str) -> Guard:
         doc = studio.document
         data = await run_in_threadpool(doc.as_json)
         return JSONResponse({"file": doc.path.name, "exists": doc.disk_digest is not None,
-                             "doc": data, "options": await run_in_threadpool(options),
+                             "doc": data, "options": {
+                                 **await run_in_threadpool(options),
+                                 "languages": await run_in_threadpool(language_choices)},
                              "variants": variant_ids(data, studio.folder)})
 
     async def render(request: Request) -> Response:
@@ -429,22 +466,21 @@ def create_app(studio: Studio, *, port: int, token: str) -> Guard:
 
     async def upload(request: Request) -> Response:
         kind = request.path_params["kind"]
-        if kind not in ("logo", "csv"):
+        if kind not in UPLOADS:
             return Response("unknown upload", 404)
-        field = "card.logo" if kind == "logo" else "variants_csv"
-        limit = MAX_LOGO_BYTES if kind == "logo" else limits.MAX_CSV_BYTES
+        field, what, limit = UPLOADS[kind]
         data = await _capped_body(request, limit)
         name = request.headers.get("x-file-name", "")
         try:
             if data is None:
                 raise CardgenError(
-                    f"the file is over {limit // (1024 * 1024)} MB, more than a "
-                    f"{'logo' if kind == 'logo' else 'variants spreadsheet'} needs",
-                    code="CG973" if kind == "logo" else "CG974",
-                    fix="check that it is the right file; save a logo as a smaller PNG or "
+                    f"the file is over {limit // (1024 * 1024)} MB, more than a {what} needs",
+                    code="CG974" if kind == "csv" else "CG973",
+                    fix="check that it is the right file; save a picture as a smaller PNG or "
                     "JPEG, split a spreadsheet over several files")
-            if kind == "logo":
-                chosen = safe_name(os.path.splitext(name)[0], "logo") + checked_logo(data)
+            if kind != "csv":
+                chosen = safe_name(os.path.splitext(name)[0], kind.split("-")[-1]) + \
+                    checked_logo(data, what, limit)
             else:
                 checked_csv(data)
                 chosen = safe_name(os.path.splitext(name)[0], "variants") + ".csv"

@@ -16,6 +16,7 @@ const state = {
 window.cardgenTimings = [];  // ms from an edit to its picture on screen (bench_studio.py)
 
 const FACE_FIELDS = [
+  ["language", "Language of this side (leave empty for the card's)", "language"],
   ["title", "Title", "text"], ["text", "Text", "textarea"], ["qr", "QR code opens", "qr"],
   ["helplines", "Helplines listed", "facehelplines"], ["write_in", "Write-in line", "text"],
   ["footer", "Footer", "text"], ["silent_call", "Print how to call 999 without speaking (UK)", "checkbox"],
@@ -147,8 +148,9 @@ function bind(control, path, read) {
 
 function textInput(path, label, type = "text", hint) {
   const value = getPath(path);
-  const control = type === "textarea" ? el("textarea", { rows: 2 }) :
-    el("input", { type, autocomplete: "off" });
+  // dir=auto: a line typed in Urdu or Arabic reads right to left as it is typed, as it prints.
+  const control = type === "textarea" ? el("textarea", { rows: 2, dir: "auto" }) :
+    el("input", { type, autocomplete: "off", dir: type === "text" ? "auto" : null });
   control.value = value === undefined || value === null ? "" : String(value);
   const fallback = DEFAULTS[dotted(path)];
   if (fallback !== undefined && type !== "date") control.placeholder = String(fallback);
@@ -226,7 +228,7 @@ function designPicker() {
   return group;
 }
 
-function uploadField(path, label, kind, accept, hint) {
+function uploadField(path, label, kind, accept, hint, beforeSet) {
   const control = el("input", { type: "file", accept });
   control.name = dotted(path);
   control.dataset.path = JSON.stringify(path);
@@ -254,10 +256,60 @@ function uploadField(path, label, kind, accept, hint) {
       showProblems(answer.problems || []);
       return;
     }
+    if (beforeSet) beforeSet();
     setPath(path, answer.value);
     rebuild();
     edited();
   });
+  return box;
+}
+
+// The languages cardgen prints its own words in come from the server (labelled_languages);
+// any other tag may be typed, and the server checks it (CG180, CG181) as `cardgen check` does.
+function languageChoices() {
+  return el("datalist", { id: "language-choices" }, ...(state.options.languages || []).map(
+    (l) => el("option", { value: l.name, label: l.description, text: l.description })));
+}
+
+function languageInput(path, label, hint) {
+  const box = textInput(path, label, "text", hint);
+  const control = box.querySelector("input");
+  control.setAttribute("list", "language-choices");
+  control.setAttribute("spellcheck", "false");
+  const cards = () => `the card's: ${getPath(["language"]) || DEFAULTS.language}`;
+  if (path.length > 1) {
+    control.placeholder = cards();
+    control.classList.add("face-language");
+  } else {
+    control.addEventListener("input", () => {
+      for (const face of document.querySelectorAll("input.face-language")) face.placeholder = cards();
+    });
+  }
+  return box;
+}
+
+const LANGUAGE_HINT = "cardgen prints its own words (\"Text … to\", \"Free\") in the languages offered; type any other tag (cy, pt-BR) and they print in English.";
+
+// A picture behind the card: one for the whole card (card.background: NAME), or one for each
+// side (card.background: {front: NAME, back: NAME}); choosing one kind replaces the other.
+function backgroundField(side) {
+  const whole = getPath(["card", "background"]);
+  if (!side) {
+    const box = uploadField(["card", "background"], "Picture behind the whole card", "background",
+      "image/png,image/jpeg", "A PNG or JPEG covering the card (it runs into the cut edge). Text on it must stay easy to read; the QR code gets a plain patch.");
+    if (whole !== null && typeof whole === "object") {
+      box.querySelector(".current").textContent = "Now: a picture for each side (see the front and back below).";
+      box.querySelector("button").remove();  // not one picture to remove
+    }
+    return box;
+  }
+  const path = ["card", "background", side];
+  const box = uploadField(path, `Picture behind the ${side}`, `${side}-background`, "image/png,image/jpeg",
+    "A PNG or JPEG behind this side only.", () => {
+      // From one picture for the whole card to one for each side: the other side keeps it.
+      if (typeof whole === "string") setPath(["card", "background"], { front: whole, back: whole });
+    });
+  if (typeof whole === "string") box.querySelector(".current").textContent = `Now: the whole card's picture (${whole}).`;
   return box;
 }
 
@@ -299,8 +351,10 @@ function faceSection(side, heading) {
     if (kind === "qr") section.append(select(path, label, idChoices(), "A helpline or link; (none) for no QR code."));
     else if (kind === "facehelplines") section.append(faceHelplines(side));
     else if (kind === "checkbox") section.append(checkbox(path, label));
+    else if (kind === "language") section.append(languageInput(path, label, LANGUAGE_HINT));
     else section.append(textInput(path, label, kind));
   }
+  section.append(backgroundField(side));
   section.append(el("div", { class: "problems" }));
   return section;
 }
@@ -436,7 +490,8 @@ function rebuild(focusSelector) {
     section("Campaign",
       textInput(["campaign"], "Campaign name", "text", "It also names the PDF file."),
       textInput(["region"], "Country of the phone numbers (two letters)"),
-      textInput(["language"], "Language of the card (e.g. en, cy, pl)")),
+      languageInput(["language"], "Language of the card (e.g. en, cy, pl)", LANGUAGE_HINT),
+      languageChoices()),
     section("Card",
       ...cardSize(),
       select(["card", "orientation"], "Orientation", [{ name: "portrait" }, { name: "landscape" }]),
@@ -446,7 +501,8 @@ function rebuild(focusSelector) {
       colourInput(["card", "colours", "accent"], "Title colour"),
       el("p", { id: "contrast", class: "hint", "aria-live": "polite" }),
       select(["card", "font"], "Font", state.options.fonts),
-      uploadField(["card", "logo"], "Logo", "logo", "image/png,image/jpeg", "A PNG or JPEG picture.")),
+      uploadField(["card", "logo"], "Logo", "logo", "image/png,image/jpeg", "A PNG or JPEG picture."),
+      backgroundField(null)),
     faceSection("front", "Front of the card"),
     faceSection("back", "Back of the card"),
     entriesSection("helplines", "Helplines", HELPLINE_FIELDS, "Helpline"),
@@ -497,10 +553,29 @@ function boxFor(path) {
   return document.getElementById("general-problems");
 }
 
+// Text too faint on a background picture (CG752) is said beside each text; the picture's own
+// field says it too, counted, since changing the picture is the other way to fix it.
+function pictureSummaries(problems) {
+  const faint = problems.filter((p) => p.code === "CG752");
+  const picture = getPath(["card", "background"]);
+  const counts = new Map();
+  for (const problem of faint) {
+    const side = problem.message.split(".", 1)[0];
+    const path = typeof picture === "string" ? "card.background"
+      : (picture && picture[side] ? `card.background.${side}` : null);
+    if (path) counts.set(path, (counts.get(path) || 0) + 1);
+  }
+  return [...counts].map(([path, count]) => ({
+    code: "CG752", severity: "error", path, variant: faint[0].variant,
+    message: `${count} text${count === 1 ? " is" : "s are"} too faint to read on this picture: each is marked beside its field`,
+    fix: "use a picture that is plainer (or lighter or darker) where the text goes, change the text colours, or remove the picture",
+  }));
+}
+
 function showProblems(problems) {
   lastProblems = problems;
   const groups = new Map();
-  for (const problem of problems) {
+  for (const problem of [...problems, ...pictureSummaries(problems)]) {
     const box = boxFor(problem.path);
     if (!groups.has(box)) groups.set(box, []);
     groups.get(box).push(problem);
