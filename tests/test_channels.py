@@ -19,7 +19,7 @@ from pdfprobe import decode_page
 from ruamel.yaml import YAML
 
 from cardgen.checks import channels
-from cardgen.layout.labels import label, labels_dir
+from cardgen.input.labels import label, labels_dir
 
 NSPCC = """\
 campaign: NSPCC channels

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from cardgen.input.hours import HoursWord, parse_hours
+from cardgen.input.labels import hours_words, labels_dir
 from cardgen.input.model import CardSpec, Helpline, json_schema
 from cardgen.layout.designs import load_design
 from cardgen.layout.face import layout_face
-from cardgen.layout.labels import hours_words, labels_dir
 from cardgen.pipeline import BuildOptions, build_campaign
 from cardgen.text.measure import load_font_family
 from tests.conftest import EXAMPLES, run_cli, write

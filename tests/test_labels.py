@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cardgen.errors import CardgenError
-from cardgen.layout.labels import (
+from cardgen.input.labels import (
     hours_words,
     label,
     label_keys,

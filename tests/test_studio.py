@@ -305,7 +305,7 @@ def test_background_pictures_outside_the_folder_are_refused(tmp_path: Path,
 
 
 def test_the_language_fields_offer_the_languages_with_labels() -> None:
-    from cardgen.layout.labels import labelled_languages
+    from cardgen.input.labels import labelled_languages
 
     offered = language_choices()
     assert [c["name"] for c in offered] == labelled_languages()
@@ -387,7 +387,7 @@ def test_help_loads_no_web_framework(args: list[str]) -> None:
 
 
 def test_hours_words_typed_in_the_form_are_saved_as_text_and_checked(tmp_path: Path) -> None:
-    from cardgen.layout.labels import hours_words
+    from cardgen.input.labels import hours_words
     from cardgen.studio.server import options
 
     assert options()["hours_words"] == list(hours_words())  # the form's hint names them

@@ -474,7 +474,7 @@ URDU_TITLE = "مدد کے لیے بات کریں"
 
 def test_the_back_in_urdu_prints_urdu_labels_and_saves_under_back(
         page: Page, studio: Studio, tmp_path: Path) -> None:
-    from cardgen.layout.labels import labelled_languages
+    from cardgen.input.labels import labelled_languages
 
     back_language = page.get_by_label("Language of this side (leave empty for the card's)").nth(1)
     assert back_language.get_attribute("name") == "back.language"

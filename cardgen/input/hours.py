@@ -33,7 +33,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from cardgen.errors import ValueRefused, refused_in_validation
-from cardgen.layout.labels import hours_words, label
+from cardgen.input.labels import hours_words, label
 
 UNKNOWN_WORD_CODE = "CG183"
 LONE_BRACE_CODE = "CG184"

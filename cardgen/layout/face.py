@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from cardgen.checks.channels import printed_link
 from cardgen.errors import DocPath, InputError, Problem
+from cardgen.input.labels import has_labels, label, labelled_languages
 from cardgen.input.languages import language_name
 from cardgen.input.model import CardSpec, Face, Helpline
 from cardgen.input.units import BLACK, Colour, contrast_ratio, relative_luminance
@@ -63,7 +64,6 @@ from cardgen.layout.designs import (
     block_elements,
 )
 from cardgen.layout.fitcache import ANY_WIDTH, BlockHolds, Holds, LayoutCache, Span, TooWide
-from cardgen.layout.labels import has_labels, label, labelled_languages
 from cardgen.layout.placed import (
     Align,
     CircleItem,

@@ -276,7 +276,6 @@ class Studio:
 
     def warm_up(self) -> None:
         options()  # what the page asks for first
-        language_choices()
         with contextlib.suppress(CardgenError):  # the page will show the problem
             self.render(self.document.as_json(), None, ["front", "back"])
 
@@ -319,7 +318,7 @@ def language_choices() -> list[dict[str, str]]:
     (any other tag may still be typed): tag, and name in English and in the language."""
     import langcodes
 
-    from cardgen.layout.labels import labelled_languages
+    from cardgen.input.labels import labelled_languages
 
     choices = []
     for tag in labelled_languages():
@@ -332,10 +331,11 @@ def language_choices() -> list[dict[str, str]]:
 
 @functools.cache
 def options() -> dict[str, Any]:
-    """What the page's pickers offer: the built-in designs, sizes, fonts and sheets; and the
-    hours words a helpline's hours may write in braces, for the form's hint."""
+    """What the page's pickers offer: the built-in designs, sizes, fonts, sheets and the
+    languages with labels (`language_choices`); and the hours words a helpline's hours may
+    write in braces, for the form's hint."""
     from cardgen import catalog
-    from cardgen.layout.labels import hours_words
+    from cardgen.input.labels import hours_words
 
     designs = [{"name": r[0], "description": r[1]} for r in catalog.designs_table()[1]]
     sizes = [{"name": r[0], "description": f"{r[1]}{', ' + r[3] if r[3] else ''}"}
@@ -344,7 +344,7 @@ def options() -> dict[str, Any]:
     sheets = [{"name": r[0], "description": f"{r[1]}, {r[3]} cards"}
               for r in catalog.sheets_table()[1]]
     return {"designs": designs, "sizes": sizes, "fonts": fonts, "sheets": sheets,
-            "hours_words": list(hours_words())}
+            "languages": language_choices(), "hours_words": list(hours_words())}
 
 
 async def _capped_body(request: Request, limit: int) -> bytes | None:
@@ -407,9 +407,7 @@ def create_app(studio: Studio, *, port: int, token: str) -> Guard:
         doc = studio.document
         data = await run_in_threadpool(doc.as_json)
         return JSONResponse({"file": doc.path.name, "exists": doc.disk_digest is not None,
-                             "doc": data, "options": {
-                                 **await run_in_threadpool(options),
-                                 "languages": await run_in_threadpool(language_choices)},
+                             "doc": data, "options": await run_in_threadpool(options),
                              "variants": variant_ids(data, studio.folder)})
 
     async def render(request: Request) -> Response:

@@ -166,7 +166,7 @@ def _wording(key: str, language: str) -> tuple[str, str]:
 
 
 def labelled_languages() -> list[str]:
-    """The language tags every label has its own wording in, in name order (English too)."""
+    """The language tags every label has its own wording in, sorted by tag (English too)."""
     tables = _labels().values()
     return sorted(set.intersection(*(set(table) for table in tables))) if tables else []
 
