@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from cardgen import workers as forked
-from cardgen.checks import channels, discretion, links, phones
+from cardgen.checks import channels, links, phones
 from cardgen.errors import CardgenError, Problem
 from cardgen.input import config
 from cardgen.input.model import CardSpec, Face, Variant
-from cardgen.layout import designs, printshop, sheets
+from cardgen.layout import designs, discretion, printshop, sheets
 from cardgen.layout import face as layout
 from cardgen.layout.fitcache import LayoutCache
 from cardgen.layout.pages import PreparedCard, Side
