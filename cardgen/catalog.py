@@ -77,10 +77,10 @@ def sheets_table() -> Table:
 def _design_faces(design: str, dpi: int, scratch: Path, orientation: str = "portrait"
                   ) -> list[bytes]:
     """The starter card in `design`: PNG bytes of its front, then its back."""
-    from cardgen.input.starter import starter_text
     from cardgen.pdf.verify import render_page_png
     from cardgen.pictures import face_pdf
     from cardgen.pipeline import prepare_cards
+    from cardgen.starter import starter_text
 
     source = scratch / f"{design}.yaml"
     text = starter_text().replace("design: discreet", f"design: {design}", 1)

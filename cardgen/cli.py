@@ -189,7 +189,7 @@ def schema() -> None:
               help="Ask for the campaign name, local helplines and link.")
 def init(directory: Path, interactive: bool) -> None:
     """Write a commented starter DIRECTORY/cards.yaml that builds as it is."""
-    from cardgen.input import starter
+    from cardgen import starter
 
     answers = starter.ask_answers(_click_ask, _warn) if interactive else None
     written = _run(lambda: starter.write_starter(directory, answers))
@@ -324,7 +324,7 @@ def list_sheets() -> None:
               default=Path("output"), show_default=True, help="Folder for the PDF.")
 def calibrate(sheet: str, duplex: str | None, output_dir: Path) -> None:
     """A test page to measure your printer's offset on card stock."""
-    from cardgen.layout.calibrate import write_calibration
+    from cardgen.calibrate import write_calibration
 
     path = _run(lambda: write_calibration(sheet, output_dir, duplex=duplex or "none"))
     click.echo(f"wrote {path}")

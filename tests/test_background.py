@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from cardgen.errors import InputError, Problem
-from cardgen.input.starter import starter_text
 from cardgen.input.units import Colour, contrast_ratio
 from cardgen.layout import backdrop
 from cardgen.layout.pages import PreparedCard
@@ -21,6 +20,7 @@ from cardgen.layout.placed import ImageItem, RectItem
 from cardgen.pdf.verify import render_page_png
 from cardgen.pictures import face_pdf
 from cardgen.pipeline import prepare_cards
+from cardgen.starter import starter_text
 
 
 def _source(folder: Path, background: str, design: str = "classic") -> Path:

@@ -13,8 +13,8 @@ from conftest import run_cli
 from pdfprobe import PT, page_sizes_mm, page_text
 from pypdf.generic import ContentStream
 
+from cardgen.calibrate import calibration_pages
 from cardgen.errors import CardgenError
-from cardgen.layout.calibrate import calibration_pages
 
 # The gLabels and LibreOffice label geometry, kept with the tests: see tests/data/README.md.
 REFERENCE = Path(__file__).resolve().parent / "data" / "sheets.json"

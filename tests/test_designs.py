@@ -128,9 +128,9 @@ def test_bad_look_in_a_design_file_is_cg702(tmp_path: Path, change: tuple[str, s
 
 
 def test_a_users_design_with_bands_labels_and_stamps_builds(tmp_path: Path) -> None:
-    from cardgen.input.starter import starter_text
     from cardgen.layout.placed import CircleItem, RectItem, TextItem
     from cardgen.pipeline import prepare_cards
+    from cardgen.starter import starter_text
 
     (tmp_path / "mine.yaml").write_text("""\
 name: mine
@@ -165,8 +165,8 @@ back:
 
 
 def test_a_design_label_no_font_can_print_is_cg610(tmp_path: Path) -> None:
-    from cardgen.input.starter import starter_text
     from cardgen.pipeline import prepare_cards
+    from cardgen.starter import starter_text
 
     text = (DESIGNS / "library-card.yaml").read_text(encoding="utf-8").replace(
         'text: "Borrower card"', 'text: "Borrower card \U00017000"', 1)

@@ -15,8 +15,8 @@ import pytest
 from conftest import EXAMPLES, ROOT, run_cli
 from ruamel.yaml import YAML
 
+from cardgen import starter
 from cardgen.cli import main
-from cardgen.input import starter
 
 # The docs generator is a maintainers' script, not part of the installed package.
 sys.path.insert(0, str(ROOT / "tools"))

@@ -15,8 +15,8 @@ from conftest import EXAMPLES, run_cli
 from PIL import Image
 from pypdf import PdfReader
 
-from cardgen.input.starter import starter_text
 from cardgen.pipeline import prepare_cards
+from cardgen.starter import starter_text
 
 PAYLOAD = "https://www.childline.org.uk/"
 

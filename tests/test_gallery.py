@@ -13,13 +13,13 @@ from PIL import Image
 
 from cardgen.checks.discretion import builtin_words, find_words
 from cardgen.errors import InputError
-from cardgen.input.starter import starter_text
 from cardgen.layout.designs import LabelBlock, RowBlock, StampsBlock, builtin_names, load_design
 from cardgen.layout.placed import FaceLayout, ImageItem, PagePlan, Placement, RectItem, TextItem
 from cardgen.layout.sheets import SIZE_PRESETS
 from cardgen.pdf import draw
 from cardgen.pdf.verify import QrExpectation, verify_pdf
 from cardgen.pipeline import prepare_cards
+from cardgen.starter import starter_text
 from cardgen.text import measure
 
 NEW_DESIGNS = {"neon", "sunset", "lagoon", "pop", "large-print", "coffee-stamp",

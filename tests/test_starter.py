@@ -11,8 +11,8 @@ from conftest import run_cli, write
 from pdfprobe import all_text
 from ruamel.yaml import YAML
 
+from cardgen import starter
 from cardgen.cli import main
-from cardgen.input import starter
 
 
 def test_init_writes_a_file_that_builds_and_passes_strict_check(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from PIL import Image
 from ruamel.yaml import YAML
 
 from cardgen.errors import CardgenError
-from cardgen.input.starter import starter_text
+from cardgen.starter import starter_text
 from cardgen.studio import security
 from cardgen.studio.document import StudioDocument
 from cardgen.studio.server import (

@@ -27,8 +27,8 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from ruamel.yaml import YAML
 
-from cardgen.input.starter import starter_text
 from cardgen.layout import designs
+from cardgen.starter import starter_text
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",

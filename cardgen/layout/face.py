@@ -68,7 +68,6 @@ from cardgen.layout.placed import (
     Align,
     CircleItem,
     FaceLayout,
-    FontRef,
     GlyphRun,
     ImageItem,
     Item,
@@ -88,6 +87,7 @@ from cardgen.qr.encode import (
     symbol_at,
 )
 from cardgen.text import fonts as fontdb
+from cardgen.text.fonts import FontRef
 from cardgen.text.measure import (
     FontFamily,
     font_extents,

@@ -13,16 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 from cardgen.input.units import Colour
+from cardgen.text.fonts import FontRef
 
 Align = Literal["left", "center", "right"]
-
-
-@dataclass(frozen=True, slots=True)
-class FontRef:
-    """A font file to draw with; `name` is a stable name to register it under."""
-
-    name: str
-    path: Path
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,6 @@ from cardgen.input.units import Colour, mm_to_pt
 from cardgen.layout.placed import (
     CircleItem,
     FaceLayout,
-    FontRef,
     GlyphRun,
     ImageItem,
     Item,
@@ -54,6 +53,7 @@ from cardgen.layout.placed import (
 from cardgen.pdf.cmyk import CmykPicture, print_picture
 from cardgen.pdf.incremental import BaseDocument, PageWriter, deflate, fmt
 from cardgen.qr.encode import rectangle_path
+from cardgen.text.fonts import FontRef
 
 ColourMode = Literal["rgb", "cmyk"]
 #: Text at least this dark (K of its CMYK) prints as 100 % K in CMYK output.

@@ -46,8 +46,8 @@ from cardgen.errors import VerificationError
 from cardgen.layout.placed import FaceLayout, PagePlan, Placement
 
 if TYPE_CHECKING:
-    from cardgen.layout.placed import FontRef
     from cardgen.pdf.draw import ColourMode
+    from cardgen.text.fonts import FontRef
 
 MM_PER_INCH = 25.4
 PT_PER_MM = 72 / MM_PER_INCH

@@ -34,7 +34,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from cardgen.errors import CardgenError, Location
 from cardgen.input import limits
-from cardgen.input.starter import starter_text
+from cardgen.starter import starter_text
 
 JsonValue = Any
 _ESCAPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})

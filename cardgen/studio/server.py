@@ -299,7 +299,7 @@ class Studio:
                      "warnings": self.problems_json(list(result.warnings))}
 
     def design_picture(self, name: str) -> bytes | None:
-        from cardgen.input.starter import starter_text
+        from cardgen.starter import starter_text
 
         if name not in self.design_pictures:
             text = starter_text().replace("design: discreet", f"design: {name}", 1)

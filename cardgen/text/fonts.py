@@ -46,6 +46,15 @@ from cardgen.errors import DocPath, InputError, Problem
 
 MISSING_GLYPH_CODE = "CG610"
 
+
+@dataclass(frozen=True, slots=True)
+class FontRef:
+    """A font file to draw with; `name` is a stable name to register it under."""
+
+    name: str
+    path: Path
+
+
 #: Preferred fallback families per script, best first. Families not installed are skipped.
 FALLBACK_FAMILIES: dict[str, tuple[str, ...]] = {
     "Latin": ("Atkinson Hyperlegible", "Noto Sans"),

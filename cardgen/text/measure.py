@@ -19,8 +19,8 @@ from fontTools.ttLib import TTFont, TTLibError
 
 from cardgen.errors import CardgenError
 from cardgen.input.units import MM_PER_UNIT
-from cardgen.layout.placed import FontRef
 from cardgen.text.fonts import (
+    FontRef,
     available_faces,
     face_from_path,
     find_family,
