@@ -227,9 +227,10 @@ def startup_part(example: Path, runs: int, baseline: Path | None) -> None:
     if baseline:
         for kind in ("cold", "warm"):
             ours, base = medians[("this", kind)], medians[("baseline", kind)]
+            whole = (base["address"] + base["previews"]) / (ours["address"] + ours["previews"])
             print(f"ratio baseline/this ({kind}): " + ", ".join(
                 f"{step} {base[step] / ours[step]:.2f}" for step in STARTUP_STEPS) +
-                f", address+previews {(base['address'] + base['previews']) / (ours['address'] + ours['previews']):.2f}")
+                f", address+previews {whole:.2f}")
 
 
 def main() -> None:

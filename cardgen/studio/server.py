@@ -213,11 +213,21 @@ class Studio:
     def __init__(self, document: StudioDocument) -> None:
         self.document = document
         # The library's caches (fonts, designs, fitted text, faces) live in one session, used
-        # by one call at a time: a session is not safe to share between threads.
-        self.session = Session()
+        # by one call at a time: a session is not safe to share between threads. It is made
+        # on first use (by `warm_up`): making it imports the whole pipeline, 0.4 s that
+        # would otherwise come before the address is printed.
+        self._session: Session | None = None
+        self._session_made = threading.Lock()
         self.lock = threading.Lock()
         self.built: dict[str, Path] = {}
         self.design_pictures: dict[str, bytes] = {}
+
+    @property
+    def session(self) -> Session:
+        with self._session_made:
+            if self._session is None:
+                self._session = Session()
+            return self._session
 
     @property
     def folder(self) -> Path:
@@ -299,17 +309,93 @@ class Studio:
                      "warnings": self.problems_json(list(result.warnings))}
 
     def design_picture(self, name: str) -> bytes | None:
+        """The design picker's picture of built-in design `name`: the starter card's front.
+        Kept in the user's cache folder (`picture_cache_dir`) under a key of everything it is
+        drawn from, so a later start serves it without waiting for the studio's one renderer
+        (busy with the first preview while the page loads)."""
         from cardgen.input.starter import starter_text
 
         if name not in self.design_pictures:
             text = starter_text().replace("design: discreet", f"design: {name}", 1)
+            cached = design_picture_path(name, text)
+            if cached is not None:
+                with contextlib.suppress(OSError):
+                    self.design_pictures[name] = cached.read_bytes()
+                    return self.design_pictures[name]
             with self.lock:
                 try:
                     self.design_pictures[name] = self.session.preview(
-                        text, side="front", dpi=72, base_dir=self.folder)
+                        text, side="front", dpi=DESIGN_PICTURE_DPI, base_dir=self.folder)
                 except CardgenError:
                     return None
+            if cached is not None:
+                with contextlib.suppress(OSError):
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    _write_new(cached, self.design_pictures[name])
+                    for old in cached.parent.glob(f"design-{name}-*.png"):
+                        if old != cached:  # drawn by another cardgen or design: stale
+                            old.unlink(missing_ok=True)
         return self.design_pictures[name]
+
+
+DESIGN_PICTURE_DPI = 72
+BUILTIN_DESIGNS = Path(__file__).resolve().parent.parent / "templates" / "designs"
+
+
+def picture_cache_dir() -> Path | None:
+    """Where the studio keeps the design picker's pictures between runs: cardgen/studio in
+    the user's cache folder ($XDG_CACHE_HOME, else ~/.cache; %LOCALAPPDATA% on Windows), or
+    None when there is no such folder to be had (then pictures are drawn each run)."""
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.environ.get("LOCALAPPDATA") if sys.platform == "win32" else None)
+    if base and Path(base).is_absolute():
+        return Path(base) / "cardgen" / "studio"
+    with contextlib.suppress(RuntimeError):  # no home folder
+        return Path.home() / ".cache" / "cardgen" / "studio"
+    return None
+
+
+@functools.cache
+def _package_digest() -> str:
+    """What cardgen's drawing is made of: its version and every file of the package (name,
+    size, date: an edited checkout counts as another cardgen), and the fonts it may use
+    without a file of the user's."""
+    import hashlib
+    import importlib.metadata
+
+    from cardgen.text.fonts import available_faces
+
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for version_of in ("cardgen", "pypdfium2", "reportlab", "uharfbuzz", "pillow"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{version_of} {importlib.metadata.version(version_of)}\n".encode())
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in [*files, *(face.path for face in available_faces(system=False))]:
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            digest.update(f"{path} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def design_picture_path(name: str, text: str) -> Path | None:
+    """The cache file of the picture of design `name` drawn from `text`: named by a digest of
+    the design file's content, the card's text, the resolution and `_package_digest`, so a
+    changed design or cardgen never serves an old picture. None without a cache folder."""
+    import hashlib
+
+    folder = picture_cache_dir()
+    design = BUILTIN_DESIGNS / f"{name}.yaml"
+    if folder is None or not design.is_file():
+        return None
+    try:
+        content = design.read_bytes()
+    except OSError:
+        return None
+    key = hashlib.sha256(b"\0".join([
+        _package_digest().encode(), name.encode(), content, text.encode(),
+        str(DESIGN_PICTURE_DPI).encode()])).hexdigest()
+    return folder / f"design-{name}-{key[:32]}.png"
 
 
 @functools.cache
@@ -329,11 +415,20 @@ def language_choices() -> list[dict[str, str]]:
     return choices
 
 
-@functools.cache
+_options_made = threading.Lock()
+
+
 def options() -> dict[str, Any]:
     """What the page's pickers offer: the built-in designs, sizes, fonts, sheets and the
     languages with labels (`language_choices`); and the hours words a helpline's hours may
-    write in braces, for the form's hint."""
+    write in braces, for the form's hint. Made once: the page's first request waits for the
+    warm-up's making them rather than making them a second time beside it."""
+    with _options_made:
+        return _options()
+
+
+@functools.cache
+def _options() -> dict[str, Any]:
     from cardgen import catalog
     from cardgen.input.labels import hours_words
 
