@@ -455,3 +455,19 @@ def test_the_page_is_answered_while_the_warm_up_runs(tmp_path: Path) -> None:
                                            for p in answer["problems"])
     assert set(answer["images"]) == {"front", "back"}
     assert choices is options() and "neon" in {d["name"] for d in choices["designs"]}
+
+
+def test_the_pickers_choices_from_the_cache_are_the_ones_made(private_cache: Path) -> None:
+    from cardgen.studio import server
+
+    made = server._made_options()
+    server._options.cache_clear()
+    first = server.options()
+    kept = list(private_cache.glob("cardgen/studio/options-*.json"))
+    assert first == made and len(kept) == 1
+    server._options.cache_clear()
+    assert server.options() == made  # read back from the file
+    kept[0].write_text('{"designs": [', encoding="utf-8")  # cut off: made again
+    server._options.cache_clear()
+    assert server.options() == made
+    assert len(list(private_cache.glob("cardgen/studio/options-*.json"))) == 1
