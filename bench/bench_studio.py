@@ -12,8 +12,16 @@ Three parts, each printing figures, asserting nothing (not run in CI):
            title, one key at a time: ms from each edit to its new picture decoded on the
            page (window.cardgenTimings), median and 95th percentile; and the time from the
            command to its address, to the form on the page, and to the first picture.
+  startup  (--startup RUNS, instead of the two above) `cardgen studio FILE --no-browser`
+           started RUNS times, each with chromium already running: ms from the command to
+           its address printed, from the page's first request to the form, to both preview
+           pictures shown, and to every design picker picture shown; median of the runs.
+           "cold" runs get an empty XDG_CACHE_HOME each, "warm" runs share one filled by a
+           first run. --baseline DIR runs the same against the cardgen package in DIR (e.g.
+           a checkout of main) in the same session, for ratios baseline / this checkout.
 
 Run: .venv/bin/python bench/bench_studio.py [--edits N] [--skip-browser] [EXAMPLE.yaml ...]
+     .venv/bin/python bench/bench_studio.py --startup 5 [--baseline /work/main]
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import cardgen
 from cardgen.studio.document import StudioDocument
@@ -136,13 +145,107 @@ def browser_part(example: Path, keys: int) -> None:
           f"95th percentile {percentile(timings, 0.95):.0f} ms, max {max(timings):.0f} ms")
 
 
+STARTUP_STEPS = ("address", "form", "previews", "designs")
+
+
+def startup_run(example: Path, browser: Any, cache: Path, package_root: Path) -> dict[str, float]:
+    """ms from the command to its address, and from the page's request to the form, both
+    previews and every design picture shown, for one start of the studio."""
+    import os
+    import shutil
+    import tempfile
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(package_root)}
+    with tempfile.TemporaryDirectory(prefix="bench-studio-") as folder:
+        file = Path(folder) / "cards.yaml"
+        shutil.copy(example, file)
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "cardgen", "studio", str(file),
+                                    "--no-browser"], stdout=subprocess.PIPE, text=True,
+                                   cwd=folder, env=env)
+        try:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            announced = time.perf_counter() - started
+            url = line.split(": ", 1)[1].strip()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            opened = time.perf_counter()
+            page.goto(url)
+            page.wait_for_function("() => document.body.dataset.ready === 'true'",
+                                   timeout=60_000)
+            form = time.perf_counter() - opened
+            page.wait_for_function(
+                "() => +document.body.dataset.renders >= 1 && [...document.querySelectorAll("
+                "'#front-figure:not([hidden]) img, #back-figure:not([hidden]) img')]"
+                ".every((i) => i.complete && i.naturalWidth > 0)",
+                timeout=60_000)
+            previews = time.perf_counter() - opened
+            page.evaluate("() => document.querySelectorAll('.designs img').forEach("
+                          "(i) => { i.loading = 'eager'; })")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.designs img')]"
+                ".every((i) => i.complete && i.naturalWidth > 0)", timeout=60_000)
+            designs = time.perf_counter() - opened
+            page.close()
+        finally:
+            process.terminate()
+            process.wait(20)
+    return {"address": announced * 1000, "form": form * 1000, "previews": previews * 1000,
+            "designs": designs * 1000}
+
+
+def startup_part(example: Path, runs: int, baseline: Path | None) -> None:
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    checkouts = [("this", ROOT)] + ([("baseline", baseline.resolve())] if baseline else [])
+    medians: dict[tuple[str, str], dict[str, float]] = {}
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as caches:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS)
+        for name, root in checkouts:
+            warm = Path(caches) / f"{name}-warm"
+            startup_run(example, browser, warm, root)  # fills the warm cache
+            results: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
+            # Interleaved, so a busy spell on the machine falls on both kinds.
+            for run in range(runs):
+                cold = Path(caches) / f"{name}-cold-{run}"
+                results["cold"].append(startup_run(example, browser, cold, root))
+                results["warm"].append(startup_run(example, browser, warm, root))
+            for kind, rows in results.items():
+                medians[(name, kind)] = {step: statistics.median(r[step] for r in rows)
+                                         for step in STARTUP_STEPS}
+        browser.close()
+    print(f"startup ({example.name}, median of {runs} runs, ms; page times from the page's "
+          "first request, chromium already running)")
+    print(f"{'checkout':9} {'cache':5} {'address':>8} {'form':>6} {'previews':>9} "
+          f"{'designs':>8} {'address+previews':>17}")
+    for (name, kind), row in medians.items():
+        print(f"{name:9} {kind:5} {row['address']:8.0f} {row['form']:6.0f} "
+              f"{row['previews']:9.0f} {row['designs']:8.0f} "
+              f"{row['address'] + row['previews']:17.0f}")
+    if baseline:
+        for kind in ("cold", "warm"):
+            ours, base = medians[("this", kind)], medians[("baseline", kind)]
+            whole = (base["address"] + base["previews"]) / (ours["address"] + ours["previews"])
+            print(f"ratio baseline/this ({kind}): " + ", ".join(
+                f"{step} {base[step] / ours[step]:.2f}" for step in STARTUP_STEPS) +
+                f", address+previews {whole:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("examples", nargs="*", type=Path)
     parser.add_argument("--edits", type=int, default=40)
     parser.add_argument("--keys", type=int, default=40)
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--startup", type=int, default=0, metavar="RUNS")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="DIR")
     args = parser.parse_args()
+    if args.startup:
+        startup_part((args.examples or [ROOT / "examples" / "neglect-matters.yaml"])[0].resolve(),
+                     args.startup, args.baseline)
+        return
     examples = [p.resolve() for p in args.examples] or sorted(
         [*(ROOT / "examples").glob("*.yaml"), *(ROOT / "examples" / "languages").glob("*.yaml")])
     server_part(examples, args.edits)

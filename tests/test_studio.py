@@ -402,3 +402,72 @@ def test_hours_words_typed_in_the_form_are_saved_as_text_and_checked(tmp_path: P
     assert [(p["code"], p["path"]) for p in answer["problems"]
             if p["severity"] == "error"] == [("CG183", "helplines.nspcc.hours")]
     assert "did you mean {free_any_time}?" in answer["problems"][0]["fix"]
+
+
+def test_a_design_picture_from_the_cache_is_the_one_drawn(tmp_path: Path,
+                                                          private_cache: Path) -> None:
+    import cardgen
+
+    drawn = Studio(_opened(tmp_path, starter_text())).design_picture("neon")
+    assert drawn is not None and drawn.startswith(b"\x89PNG")
+    assert list(private_cache.glob("cardgen/studio/design-neon-*.png"))
+    again = Studio(_opened(tmp_path, starter_text()))
+    assert again.design_picture("neon") == drawn
+    assert again._session is None  # read from the cache: nothing was drawn
+    text = starter_text().replace("design: discreet", "design: neon", 1)
+    assert cardgen.preview(text, side="front", dpi=72, base_dir=tmp_path) == drawn
+
+
+def test_a_design_picture_is_drawn_again_when_its_design_file_changed(
+        tmp_path: Path, private_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cardgen.studio import server
+
+    first = Studio(_opened(tmp_path, starter_text()))
+    assert first.design_picture("lagoon") is not None
+    text = starter_text().replace("design: discreet", "design: lagoon", 1)
+    before = server.design_picture_path("lagoon", text)
+    assert before is not None and before.is_file()
+    designs = tmp_path / "designs"
+    shutil.copytree(server.BUILTIN_DESIGNS, designs)
+    with (designs / "lagoon.yaml").open("a", encoding="utf-8") as design:
+        design.write("\n# edited\n")
+    monkeypatch.setattr(server, "BUILTIN_DESIGNS", designs)
+    after = server.design_picture_path("lagoon", text)
+    assert after is not None and after != before
+    second = Studio(_opened(tmp_path, starter_text()))
+    assert second.design_picture("lagoon") is not None
+    assert second._session is not None  # drawn, not read from the old entry
+    assert after.is_file() and not before.exists()  # the stale entry is gone
+
+
+def test_the_page_is_answered_while_the_warm_up_runs(tmp_path: Path) -> None:
+    import threading
+
+    from cardgen.studio.server import options
+
+    studio = Studio(_opened(tmp_path, (EXAMPLES / "neglect-matters.yaml").read_text("utf-8")))
+    warming = threading.Thread(target=studio.warm_up)
+    warming.start()
+    answer = studio.render(studio.document.as_json(), None, ["front", "back"])
+    choices = options()
+    warming.join()
+    assert answer["problems"] == [] or all(p["severity"] == "warning"
+                                           for p in answer["problems"])
+    assert set(answer["images"]) == {"front", "back"}
+    assert choices is options() and "neon" in {d["name"] for d in choices["designs"]}
+
+
+def test_the_pickers_choices_from_the_cache_are_the_ones_made(private_cache: Path) -> None:
+    from cardgen.studio import server
+
+    made = server._made_options()
+    server._options.cache_clear()
+    first = server.options()
+    kept = list(private_cache.glob("cardgen/studio/options-*.json"))
+    assert first == made and len(kept) == 1
+    server._options.cache_clear()
+    assert server.options() == made  # read back from the file
+    kept[0].write_text('{"designs": [', encoding="utf-8")  # cut off: made again
+    server._options.cache_clear()
+    assert server.options() == made
+    assert len(list(private_cache.glob("cardgen/studio/options-*.json"))) == 1

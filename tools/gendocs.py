@@ -213,7 +213,7 @@ def reference_markdown() -> str:
 
 
 def schema_json() -> str:
-    from cardgen.input.starter import schema_text
+    from cardgen.starter import schema_text
 
     return schema_text()
 

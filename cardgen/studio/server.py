@@ -213,11 +213,21 @@ class Studio:
     def __init__(self, document: StudioDocument) -> None:
         self.document = document
         # The library's caches (fonts, designs, fitted text, faces) live in one session, used
-        # by one call at a time: a session is not safe to share between threads.
-        self.session = Session()
+        # by one call at a time: a session is not safe to share between threads. It is made
+        # on first use (by `warm_up`): making it imports the whole pipeline, 0.4 s that
+        # would otherwise come before the address is printed.
+        self._session: Session | None = None
+        self._session_made = threading.Lock()
         self.lock = threading.Lock()
         self.built: dict[str, Path] = {}
         self.design_pictures: dict[str, bytes] = {}
+
+    @property
+    def session(self) -> Session:
+        with self._session_made:
+            if self._session is None:
+                self._session = Session()
+            return self._session
 
     @property
     def folder(self) -> Path:
@@ -299,17 +309,105 @@ class Studio:
                      "warnings": self.problems_json(list(result.warnings))}
 
     def design_picture(self, name: str) -> bytes | None:
+        """The design picker's picture of built-in design `name`: the starter card's front.
+        Kept in the user's cache folder (`picture_cache_dir`) under a key of everything it is
+        drawn from, so a later start serves it without waiting for the studio's one renderer
+        (busy with the first preview while the page loads)."""
         from cardgen.starter import starter_text
 
         if name not in self.design_pictures:
             text = starter_text().replace("design: discreet", f"design: {name}", 1)
+            cached = design_picture_path(name, text)
+            if cached is not None:
+                with contextlib.suppress(OSError):
+                    self.design_pictures[name] = cached.read_bytes()
+                    return self.design_pictures[name]
             with self.lock:
                 try:
                     self.design_pictures[name] = self.session.preview(
-                        text, side="front", dpi=72, base_dir=self.folder)
+                        text, side="front", dpi=DESIGN_PICTURE_DPI, base_dir=self.folder)
                 except CardgenError:
                     return None
+            if cached is not None:
+                _keep(cached, self.design_pictures[name], f"design-{name}")
         return self.design_pictures[name]
+
+
+DESIGN_PICTURE_DPI = 72
+BUILTIN_DESIGNS = Path(__file__).resolve().parent.parent / "templates" / "designs"
+
+
+def picture_cache_dir() -> Path | None:
+    """Where the studio keeps the pickers' choices and the design pictures between runs:
+    cardgen/studio in the user's cache folder ($XDG_CACHE_HOME, else ~/.cache;
+    %LOCALAPPDATA% on Windows), or None when there is none (then they are made each run)."""
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.environ.get("LOCALAPPDATA") if sys.platform == "win32" else None)
+    if base and Path(base).is_absolute():
+        return Path(base) / "cardgen" / "studio"
+    with contextlib.suppress(RuntimeError):  # no home folder
+        return Path.home() / ".cache" / "cardgen" / "studio"
+    return None
+
+
+@functools.cache
+def _package_digest() -> str:
+    """What the studio's pickers and pictures are made of: the versions of cardgen, of what
+    draws and names things, and of the font packages; every file of cardgen (name, size,
+    date: an edited checkout counts as another cardgen)."""
+    import hashlib
+    import importlib.metadata
+
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    fonts = sorted({entry.dist.name for entry in importlib.metadata.entry_points(
+        group="fontpkg.family") if entry.dist is not None})
+    for name in ("cardgen", "pypdfium2", "reportlab", "uharfbuzz", "pillow", "fonttools",
+                 "langcodes", "language-data", *fonts):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{name} {importlib.metadata.version(name)}\n".encode())
+    for path in sorted(p for p in package.rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts):
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            digest.update(f"{path} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _cached_file(kind: str, key: bytes, suffix: str) -> Path | None:
+    """The cache file for `kind` made from what `key` digests (with `_package_digest`);
+    None without a cache folder."""
+    import hashlib
+
+    folder = picture_cache_dir()
+    if folder is None:
+        return None
+    digest = hashlib.sha256(_package_digest().encode() + b"\0" + key).hexdigest()
+    return folder / f"{kind}-{digest[:32]}{suffix}"
+
+
+def _keep(path: Path, data: bytes, kind: str) -> None:
+    """Writes a cache file whole, and removes the entries of `kind` it replaces (made by
+    another cardgen, from another design): the cache keeps one of each."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_new(path, data)
+        for old in path.parent.glob(f"{kind}-*{path.suffix}"):
+            if old != path:
+                old.unlink(missing_ok=True)
+
+
+def design_picture_path(name: str, text: str) -> Path | None:
+    """The cache file of the picture of design `name` drawn from `text`: named by a digest of
+    the design file's content, the card's text, the resolution and `_package_digest`, so a
+    changed design or cardgen never serves an old picture. None without a cache folder."""
+    design = BUILTIN_DESIGNS / f"{name}.yaml"
+    try:
+        content = design.read_bytes()
+    except OSError:
+        return None
+    return _cached_file(f"design-{name}", b"\0".join(
+        [content, text.encode(), str(DESIGN_PICTURE_DPI).encode()]), ".png")
 
 
 @functools.cache
@@ -329,11 +427,37 @@ def language_choices() -> list[dict[str, str]]:
     return choices
 
 
-@functools.cache
+_options_made = threading.Lock()
+
+
 def options() -> dict[str, Any]:
     """What the page's pickers offer: the built-in designs, sizes, fonts, sheets and the
     languages with labels (`language_choices`); and the hours words a helpline's hours may
-    write in braces, for the form's hint."""
+    write in braces, for the form's hint. Made once: the page's first request waits for the
+    warm-up's making them rather than making them a second time beside it."""
+    with _options_made:
+        return _options()
+
+
+@functools.cache
+def _options() -> dict[str, Any]:
+    # Kept in the cache folder: reading every design and the language names is 0.25 s of
+    # the page's first request; reading them back from a JSON file, a millisecond.
+    import json
+
+    cached = _cached_file("options", b"", ".json")
+    if cached is not None:
+        with contextlib.suppress(OSError, ValueError):
+            kept = json.loads(cached.read_bytes())
+            if isinstance(kept, dict):
+                return kept
+    made = _made_options()
+    if cached is not None:
+        _keep(cached, json.dumps(made, ensure_ascii=False).encode(), "options")
+    return made
+
+
+def _made_options() -> dict[str, Any]:
     from cardgen import catalog
     from cardgen.input.labels import hours_words
 
