@@ -86,6 +86,13 @@ def test_text_around_hours_words_is_printed_as_written() -> None:
     assert printed_hours(data, "back") == "Bezpłatnie, Mon–Fri 9am–5pm"
 
 
+def test_an_hours_word_in_the_middle_of_a_sentence_starts_small() -> None:
+    assert printed_hours(card("Lines open {every_day}")) == "Lines open every day"
+    assert printed_hours(card("{free}, {any_time}")) == "Free, any time"
+    assert printed_hours(card("Mon–Fri 9am–5pm. {free}")) == "Mon–Fri 9am–5pm. Free"
+    assert printed_hours(card("Abierto {every_day}", "es")) == "Abierto todos los días"
+
+
 def test_a_regional_tag_falls_back_to_its_language() -> None:
     assert printed_hours(card("{any_time}", "pt-BR")) == "A qualquer hora"
     assert printed_hours(card("{any_time}", "de")) == "Any time"
@@ -170,7 +177,7 @@ def test_hours_in_braces_without_quotes_are_told_to_be_quoted(tmp_path: Path) ->
 
 
 def test_doubled_braces_print_one_brace() -> None:
-    assert printed_hours(card("{{free}} means {free}")) == "{free} means Free"
+    assert printed_hours(card("{{free}} means {free}")) == "{free} means free"
 
 
 def test_a_variant_row_is_checked_too(tmp_path: Path) -> None:
@@ -242,8 +249,9 @@ def test_any_mix_of_known_words_substitutes(pieces: list[tuple[str, str]], tail:
                                             language: str) -> None:
     written = "".join(f"{text}{{{word}}}" for text, word in pieces) + tail
     hours = parse_hours(written)
-    assert hours.printed(language) == "".join(
-        text + WORDINGS[word][language] for text, word in pieces) + tail
+    # (a word in the middle of a sentence starts small: compared without case)
+    assert hours.printed(language).casefold() == ("".join(
+        text + WORDINGS[word][language] for text, word in pieces) + tail).casefold()
     assert hours.words == tuple(word for _, word in pieces)
     assert [p for p in hours.parts if isinstance(p, HoursWord)] == [
         HoursWord(word) for _, word in pieces]

@@ -39,6 +39,10 @@ UNKNOWN_WORD_CODE = "CG183"
 LONE_BRACE_CODE = "CG184"
 
 
+#: After these an hours word starts a sentence and keeps its capital letter.
+_SENTENCE_ENDS = ".!?…:;۔؟"
+
+
 @dataclass(frozen=True)
 class HoursWord:
     """One hours word written in braces: the key of its label (`free_any_time`)."""
@@ -56,9 +60,20 @@ class Hours:
     parts: tuple[str | HoursWord, ...]
 
     def printed(self, language: str) -> str:
-        """The hours as a face in `language` prints them: each word in that language."""
-        return "".join(label(part.key, language) if isinstance(part, HoursWord) else part
-                       for part in self.parts)
+        """The hours as a face in `language` prints them: each word in that language, with
+        a small first letter in the middle of a sentence ("Lines open every day", not
+        "Lines open Every day"); the labels are written to start one."""
+        out = ""
+        for part in self.parts:
+            if isinstance(part, HoursWord):
+                wording = label(part.key, language)
+                before = out.rstrip()
+                if before and before[-1] not in _SENTENCE_ENDS:
+                    wording = wording[:1].lower() + wording[1:]
+                out += wording
+            else:
+                out += part
+        return out
 
     @property
     def words(self) -> tuple[str, ...]:
