@@ -177,22 +177,26 @@ def _copy_text(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
-_Word = list[tuple[str, int, float, float, str]]
+#: A glyph of a shaped line: font name, glyph id, x and y (pt), the text it stands for.
+_Glyph = tuple[str, int, float, float, str]
+_Word = list[_Glyph]
 
 
 def _right_to_left(text: str) -> bool:
     return _pdfium_class(text[:1]) == "R" if text else False
 
 
-def _lead_glyph(glyphs: Sequence[tuple[str, int, float, float, str]]) -> int:
+def _lead_glyph(glyphs: Sequence[_Glyph]) -> int:
     """The glyph that carries copied text for pdfium: a right-to-left letter if there is
     one (pdfium reverses what such a glyph carries, whatever came before it), else a
     left-to-right letter or a digit, else any glyph that stands for text; the leftmost
     such, on the baseline if one is (pdfium starts a new line at a glyph raised or lowered
     by more than a fraction of its width)."""
-    def rank(glyph: tuple[str, int, float, float, str]) -> int:
-        kind = unicodedata.bidirectional(glyph[4][:1]) if glyph[4] else ""
-        return 0 if kind in ("R", "AL") else 1 if kind in ("L", "EN", "AN") else 2
+    def rank(glyph: _Glyph) -> int:
+        if _right_to_left(glyph[4]):
+            return 0
+        kind = unicodedata.bidirectional(glyph[4][0]) if glyph[4] else ""
+        return 1 if kind in ("L", "EN", "AN") else 2
 
     best = min(rank(g) for g in glyphs)
     carriers = [i for i, g in enumerate(glyphs) if rank(g) == best]
